@@ -1,0 +1,60 @@
+#include "core/kafka/kafka_settings.h"
+
+#include <string>
+
+namespace switchboard::kafka {
+namespace {
+
+Status setAll(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props) {
+  char errstr[512];
+  for (const auto& [name, value] : props) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof errstr) !=
+        RD_KAFKA_CONF_OK) {
+      return makeError(Errc::kConfig, "kafka property " + name + ": " + errstr);
+    }
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+Result<ConfPtr> makeConf(const KafkaSettings& settings,
+                         const std::map<std::string, std::string>& defaults,
+                         const std::map<std::string, std::string>& overrides) {
+  ConfPtr conf(rd_kafka_conf_new());
+  SB_RETURN_IF_ERROR(setAll(conf.get(), defaults));
+  SB_RETURN_IF_ERROR(setAll(conf.get(), settings.properties));
+  if (!settings.brokers.empty()) {
+    SB_RETURN_IF_ERROR(setAll(conf.get(), {{"bootstrap.servers", settings.brokers}}));
+  }
+  SB_RETURN_IF_ERROR(setAll(conf.get(), overrides));
+  return conf;
+}
+
+Error kafkaError(rd_kafka_resp_err_t err, std::string_view context) {
+  std::string message(context);
+  message += ": ";
+  message += rd_kafka_err2str(err);
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+      return makeError(Errc::kBackPressure, std::move(message));
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+      return makeError(Errc::kTimeout, std::move(message));
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+      return makeError(Errc::kTooLarge, std::move(message));
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return makeError(Errc::kInvalidArgument, std::move(message));
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return makeError(Errc::kInternal, std::move(message));
+    default:
+      return makeError(Errc::kUnavailable, std::move(message));
+  }
+}
+
+}  // namespace switchboard::kafka

@@ -1,0 +1,90 @@
+// A task: one partition number of a stage's co-partitioned input topics, with its key space
+// in the state store, the writes and outputs of the cycle in progress, and its place in the
+// changelog's hash chain. Owned and used by the StageRunner's thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/stage/stage_processor.h"
+#include "core/state/state_store.h"
+
+namespace switchboard::stage {
+
+struct TaskOutput {
+  Output output;
+  int32_t partition = -1;  // chosen before the batch is saved, so recovery knows where to look
+};
+
+struct Task {
+  int32_t partition = 0;
+  // Next offset to process per input topic (durable value plus this cycle's progress).
+  std::map<std::string, int64_t, std::less<>> positions;
+  // Where this task's unacknowledged outputs can be found, per (topic, partition).
+  std::map<std::pair<std::string, int32_t>, int64_t> output_marks;
+
+  // The cycle in progress.
+  state::WriteSet writes;
+  std::vector<TaskOutput> outputs;
+  size_t records_in_cycle = 0;
+
+  // Writes made locally outside a changelog batch (outbox cleared, marks moved), carried in
+  // the next batch so that the changelog catches up.
+  state::WriteSet carry;
+
+  // Changelog chain.
+  std::string head;
+  uint64_t seq = 0;
+  int64_t changelog_next = 0;
+  size_t bytes_since_snapshot = 0;
+
+  bool hasWork() const { return !writes.empty() || !outputs.empty(); }
+};
+
+// The TaskContext a processor sees for one task during a cycle.
+class TaskContextImpl : public TaskContext {
+ public:
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+  TaskContextImpl(Task& task, const state::StateStore& store, const Clock& clock,
+                  std::string_view stage, const std::string& dead_letter_topic)
+      : task_(task),
+        store_(store),
+        clock_(clock),
+        stage_(stage),
+        dead_letter_topic_(dead_letter_topic) {}
+
+  // The input being processed, for rejects and default output ids; null while ticking.
+  void setInput(const InputRecord* input) {
+    input_ = input;
+    output_index_ = 0;
+  }
+
+  int32_t partition() const override { return task_.partition; }
+  std::optional<std::string> get(std::string_view key) override;
+  void put(std::string_view key, std::string_view value) override;
+  void erase(std::string_view key) override;
+  void scan(std::string_view prefix,
+            const std::function<void(std::string_view, std::string_view)>& visit) override;
+  void emit(Output output) override;
+  void reject(std::string_view reason, std::string_view detail) override;
+  std::chrono::system_clock::time_point now() const override { return clock_(); }
+
+  bool rejected() const { return rejected_; }
+  void clearRejected() { rejected_ = false; }
+
+ private:
+  Task& task_;
+  const state::StateStore& store_;
+  const Clock& clock_;
+  std::string_view stage_;
+  const std::string& dead_letter_topic_;
+  const InputRecord* input_ = nullptr;
+  size_t output_index_ = 0;
+  bool rejected_ = false;
+};
+
+}  // namespace switchboard::stage

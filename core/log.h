@@ -12,9 +12,17 @@ void setLevel(Level level);
 bool enabled(Level level);
 void write(Level level, std::string_view component, std::string_view message);
 
-inline void debug(std::string_view c, std::string_view m) { write(Level::kDebug, c, m); }
-inline void info(std::string_view c, std::string_view m) { write(Level::kInfo, c, m); }
-inline void warn(std::string_view c, std::string_view m) { write(Level::kWarn, c, m); }
-inline void error(std::string_view c, std::string_view m) { write(Level::kError, c, m); }
+inline void debug(std::string_view c, std::string_view m) {
+  write(Level::kDebug, c, m);
+}
+inline void info(std::string_view c, std::string_view m) {
+  write(Level::kInfo, c, m);
+}
+inline void warn(std::string_view c, std::string_view m) {
+  write(Level::kWarn, c, m);
+}
+inline void error(std::string_view c, std::string_view m) {
+  write(Level::kError, c, m);
+}
 
 }  // namespace switchboard::log

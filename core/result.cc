@@ -30,13 +30,10 @@ ErrorClass classify(Errc code) {
     case Errc::kUnavailable:
     case Errc::kTimeout:
     case Errc::kBackPressure:
-    case Errc::kIo:
-      return ErrorClass::kRetryable;
+    case Errc::kIo: return ErrorClass::kRetryable;
     case Errc::kInternal:
-    case Errc::kCorruptState:
-      return ErrorClass::kBug;
-    default:
-      return ErrorClass::kPermanent;
+    case Errc::kCorruptState: return ErrorClass::kBug;
+    default: return ErrorClass::kPermanent;
   }
 }
 

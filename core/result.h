@@ -57,9 +57,13 @@ template <typename T>
 using Result = boost::system::result<T, Error>;
 using Status = boost::system::result<void, Error>;
 
-inline Status okStatus() { return {}; }
+inline Status okStatus() {
+  return {};
+}
 
-inline Error makeError(Errc code, std::string message) { return Error(code, std::move(message)); }
+inline Error makeError(Errc code, std::string message) {
+  return Error(code, std::move(message));
+}
 
 }  // namespace switchboard
 
@@ -74,10 +78,10 @@ namespace boost::system {
 #define SB_CONCAT(a, b) SB_CONCAT_INNER(a, b)
 
 // Returns the error of `expr` (a Result or Status) from the enclosing function.
-#define SB_RETURN_IF_ERROR(expr)                             \
-  do {                                                       \
-    auto&& sb_status_ = (expr);                              \
-    if (!sb_status_) return std::move(sb_status_).error();   \
+#define SB_RETURN_IF_ERROR(expr)                           \
+  do {                                                     \
+    auto&& sb_status_ = (expr);                            \
+    if (!sb_status_) return std::move(sb_status_).error(); \
   } while (false)
 
 #define SB_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

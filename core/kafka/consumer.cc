@@ -16,7 +16,9 @@ std::string_view messageValue(const rd_kafka_message_t* m) {
                     : std::string_view();
 }
 
-std::string_view messageTopic(const rd_kafka_message_t* m) { return rd_kafka_topic_name(m->rkt); }
+std::string_view messageTopic(const rd_kafka_message_t* m) {
+  return rd_kafka_topic_name(m->rkt);
+}
 
 std::optional<std::string_view> messageHeader(const rd_kafka_message_t* m, std::string_view name) {
   rd_kafka_headers_t* headers = nullptr;
@@ -35,10 +37,8 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaSettings& settings
                                                    const ConsumerOptions& options,
                                                    RebalanceListener* listener) {
   std::map<std::string, std::string> defaults = {
-      {"client.id", options.client_id},
-      {"session.timeout.ms", "10000"},
-      {"heartbeat.interval.ms", "1000"},
-      {"fetch.wait.max.ms", "50"},
+      {"client.id", options.client_id},  {"session.timeout.ms", "10000"},
+      {"heartbeat.interval.ms", "1000"}, {"fetch.wait.max.ms", "50"},
       {"auto.offset.reset", "earliest"},
   };
   std::map<std::string, std::string> fixed = options.overrides;
@@ -67,7 +67,9 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaSettings& settings
   return consumer;
 }
 
-Consumer::~Consumer() { close(); }
+Consumer::~Consumer() {
+  close();
+}
 
 void Consumer::onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque) {

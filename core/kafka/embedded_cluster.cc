@@ -31,8 +31,7 @@ std::string EmbeddedCluster::bootstrapServers() const {
 
 Status EmbeddedCluster::createTopics(const std::vector<TopicSpec>& topics) {
   for (const auto& t : topics) {
-    rd_kafka_resp_err_t err =
-        rd_kafka_mock_topic_create(cluster_, t.name.c_str(), t.partitions, 1);
+    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster_, t.name.c_str(), t.partitions, 1);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
       return kafkaError(err, "create topic " + t.name);
     }

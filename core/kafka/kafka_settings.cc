@@ -36,12 +36,10 @@ Error kafkaError(rd_kafka_resp_err_t err, std::string_view context) {
   message += ": ";
   message += rd_kafka_err2str(err);
   switch (err) {
-    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
-      return makeError(Errc::kBackPressure, std::move(message));
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL: return makeError(Errc::kBackPressure, std::move(message));
     case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-      return makeError(Errc::kTimeout, std::move(message));
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: return makeError(Errc::kTimeout, std::move(message));
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
       return makeError(Errc::kTooLarge, std::move(message));
@@ -50,10 +48,8 @@ Error kafkaError(rd_kafka_resp_err_t err, std::string_view context) {
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
       return makeError(Errc::kInvalidArgument, std::move(message));
-    case RD_KAFKA_RESP_ERR__FATAL:
-      return makeError(Errc::kInternal, std::move(message));
-    default:
-      return makeError(Errc::kUnavailable, std::move(message));
+    case RD_KAFKA_RESP_ERR__FATAL: return makeError(Errc::kInternal, std::move(message));
+    default: return makeError(Errc::kUnavailable, std::move(message));
   }
 }
 

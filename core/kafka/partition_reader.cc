@@ -3,12 +3,12 @@
 namespace switchboard::kafka {
 
 Result<std::unique_ptr<PartitionReader>> PartitionReader::create(const KafkaSettings& settings) {
-  SB_ASSIGN_OR_RETURN(ConfPtr conf, makeConf(settings,
-                                             {{"client.id", "switchboard-reader"},
-                                              {"fetch.wait.max.ms", "20"}},
-                                             {{"group.id", "switchboard-partition-reader"},
-                                              {"enable.auto.commit", "false"},
-                                              {"enable.partition.eof", "true"}}));
+  SB_ASSIGN_OR_RETURN(
+      ConfPtr conf,
+      makeConf(settings, {{"client.id", "switchboard-reader"}, {"fetch.wait.max.ms", "20"}},
+               {{"group.id", "switchboard-partition-reader"},
+                {"enable.auto.commit", "false"},
+                {"enable.partition.eof", "true"}}));
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof errstr);
   if (rk == nullptr) return makeError(Errc::kConfig, std::string("kafka reader: ") + errstr);
@@ -49,8 +49,8 @@ Status PartitionReader::readToEnd(const std::string& topic, int32_t partition, i
   while (next < w.high) {
     if (std::chrono::steady_clock::now() > deadline) {
       status = makeError(Errc::kTimeout, "reading " + topic + "/" + std::to_string(partition) +
-                                             " stopped at offset " + std::to_string(next) +
-                                             " of " + std::to_string(w.high));
+                                             " stopped at offset " + std::to_string(next) + " of " +
+                                             std::to_string(w.high));
       break;
     }
     MessagePtr m(rd_kafka_consumer_poll(rk_.get(), 100));

@@ -78,8 +78,8 @@ Status Producer::produce(const OutgoingRecord& record, DeliveryListener* listene
                         record.event_id.size());
   }
   if (!record.event_type.empty()) {
-    rd_kafka_header_add(headers, kTypeHeader.data(), kTypeHeader.size(),
-                        record.event_type.data(), record.event_type.size());
+    rd_kafka_header_add(headers, kTypeHeader.data(), kTypeHeader.size(), record.event_type.data(),
+                        record.event_type.size());
   }
   rd_kafka_resp_err_t err = rd_kafka_producev(
       rk_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(record.partition),
@@ -122,8 +122,8 @@ Result<int32_t> Producer::partitionCount(const std::string& topic,
 }
 
 int32_t Producer::partitionForKey(std::string_view key, int32_t partition_count) {
-  return rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), partition_count,
-                                         nullptr, nullptr);
+  return rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), partition_count, nullptr,
+                                          nullptr);
 }
 
 }  // namespace switchboard::kafka

@@ -34,7 +34,8 @@ class DeliveryListener {
 class ProducerObserver {
  public:
   virtual ~ProducerObserver() = default;
-  virtual void recordDelivered(std::string_view topic, std::chrono::microseconds latency, bool ok) = 0;
+  virtual void recordDelivered(std::string_view topic, std::chrono::microseconds latency,
+                               bool ok) = 0;
 };
 
 struct ProducerOptions {

@@ -27,7 +27,7 @@ Status ensureTopics(const KafkaSettings& settings, const std::vector<TopicSpec>&
   conf.release();
 
   std::unique_ptr<rd_kafka_NewTopic_t*, NewTopicsDeleter> new_topics(
-      new rd_kafka_NewTopic_t*[topics.size()], NewTopicsDeleter{0});
+      new rd_kafka_NewTopic_t* [topics.size()], NewTopicsDeleter { 0 });
   for (const auto& t : topics) {
     rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions,
                                                     t.replication_factor, errstr, sizeof errstr);
@@ -39,7 +39,8 @@ Status ensureTopics(const KafkaSettings& settings, const std::vector<TopicSpec>&
   }
 
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk.get());
-  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_t* options =
+      rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_operation_timeout(options, static_cast<int>(timeout.count()), errstr,
                                               sizeof errstr);
   rd_kafka_CreateTopics(rk.get(), new_topics.get(), topics.size(), options, queue);
@@ -63,7 +64,8 @@ Status ensureTopics(const KafkaSettings& settings, const std::vector<TopicSpec>&
                                                    rd_kafka_topic_result_error_string(results[i]));
         break;
       }
-      log::info("kafka.admin", std::string("created topic ") + rd_kafka_topic_result_name(results[i]));
+      log::info("kafka.admin",
+                std::string("created topic ") + rd_kafka_topic_result_name(results[i]));
     }
   }
   if (event != nullptr) rd_kafka_event_destroy(event);

@@ -28,7 +28,8 @@ CrashSpec& spec() {
     if (first == std::string::npos) return c;
     auto second = v.find(':', first + 1);
     c.stage = v.substr(0, first);
-    c.point = v.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+    c.point =
+        v.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
     if (second != std::string::npos) c.remaining = std::max(1, std::atoi(v.c_str() + second + 1));
     c.armed = true;
     return c;
@@ -42,7 +43,8 @@ void crashPoint(std::string_view stage, std::string_view point) {
   CrashSpec& s = spec();
   if (!s.armed || s.stage != stage || s.point != point) return;
   if (--s.remaining > 0) return;
-  log::warn("crash", "SWITCHBOARD_CRASH_AT reached " + s.stage + ":" + s.point + ", killing myself");
+  log::warn("crash",
+            "SWITCHBOARD_CRASH_AT reached " + s.stage + ":" + s.point + ", killing myself");
   ::kill(::getpid(), SIGKILL);
   ::_exit(137);
 }

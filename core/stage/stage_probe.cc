@@ -20,10 +20,9 @@ StageProbe::StageProbe(metrics::MetricsRegistry& registry, const std::string& st
                         .Name("switchboard_stage_cycle_duration_seconds")
                         .Help("Time from poll to committed offsets for one cycle")
                         .Register(r)
-                        .Add({{"stage", stage}},
-                             prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01,
-                                                                     0.025, 0.05, 0.1, 0.25, 0.5,
-                                                                     1, 2.5, 5, 10});
+                        .Add({{"stage", stage}}, prometheus::Histogram::BucketBoundaries{
+                                                     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                     0.25, 0.5, 1, 2.5, 5, 10});
   cycle_records_ = &prometheus::BuildHistogram()
                         .Name("switchboard_stage_cycle_records")
                         .Help("Input records handled per cycle")

@@ -58,9 +58,9 @@ class TaskContext {
   virtual void erase(std::string_view key) = 0;
   // Visits every key/value of the task's durable state whose key starts with `prefix`
   // (pending writes of the current batch are not visited). For open().
-  virtual void scan(std::string_view prefix,
-                    const std::function<void(std::string_view key, std::string_view value)>&
-                        visit) = 0;
+  virtual void scan(
+      std::string_view prefix,
+      const std::function<void(std::string_view key, std::string_view value)>& visit) = 0;
   virtual void emit(Output output) = 0;
   // Input that cannot be processed (undecodable, invalid): the runner dead-letters it raw
   // with this reason and counts it, then moves on.

@@ -102,11 +102,11 @@ Status StageRunner::openTask(int32_t partition) {
   ctx.setInput(nullptr);
   processor_.open(ctx);
   auto elapsed = std::chrono::steady_clock::now() - started;
-  log::info("stage." + options_.name,
-            "task " + std::to_string(partition) + " ready at batch " + std::to_string(task.seq) +
-                " in " +
-                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()) +
-                " ms");
+  log::info(
+      "stage." + options_.name,
+      "task " + std::to_string(partition) + " ready at batch " + std::to_string(task.seq) + " in " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()) +
+          " ms");
   return okStatus();
 }
 
@@ -128,8 +128,8 @@ Status StageRunner::restoreFromChangelog(Task& task) {
           if (diverged) return okStatus();
           v1::ChangelogBatch batch;
           if (!batch.ParseFromArray(m.payload, static_cast<int>(m.len))) {
-            return makeError(Errc::kCorruptState, "undecodable changelog record at offset " +
-                                                      std::to_string(m.offset));
+            return makeError(Errc::kCorruptState,
+                             "undecodable changelog record at offset " + std::to_string(m.offset));
           }
           if (batch.snapshot() && batch.snapshot_parts() > 1) {
             if (batch.snapshot_part() == 0) parts.clear();
@@ -144,7 +144,8 @@ Status StageRunner::restoreFromChangelog(Task& task) {
           const v1::ChangelogBatch& first = parts.front();
           if (first.batch_id() == current) {
             // Our own batch (acknowledged but not recorded locally), or a repeated record.
-            SB_RETURN_IF_ERROR(store_->write(p, {{std::string(keys::kNext), std::to_string(m.offset + 1)}}));
+            SB_RETURN_IF_ERROR(
+                store_->write(p, {{std::string(keys::kNext), std::to_string(m.offset + 1)}}));
           } else if (first.prev_batch_id() == current || (current.empty() && first.snapshot())) {
             SB_RETURN_IF_ERROR(applyBatch(*store_, p, parts, m.offset + 1));
             current = first.batch_id();
@@ -172,8 +173,9 @@ Status StageRunner::restoreFromChangelog(Task& task) {
     }
     // Another process continued the chain from an older batch than ours: our local state
     // (and its unacknowledged batch, never sent) is not the truth. Start over from Kafka.
-    log::warn("stage." + options_.name, "task " + std::to_string(p) +
-                                            ": local state diverged from the changelog, restoring afresh");
+    log::warn("stage." + options_.name,
+              "task " + std::to_string(p) +
+                  ": local state diverged from the changelog, restoring afresh");
     SB_RETURN_IF_ERROR(store_->write(p, {}, /*clear_first=*/true));
   }
   probe_.restoreCompleted(std::chrono::steady_clock::now() - started, applied);
@@ -183,9 +185,10 @@ Status StageRunner::restoreFromChangelog(Task& task) {
 Status StageRunner::resendPendingBatch(Task& task) {
   const int32_t p = task.partition;
   std::vector<std::pair<std::string, std::string>> pending;
-  SB_RETURN_IF_ERROR(store_->scan(p, keys::kPendingBatch, [&](std::string_view k, std::string_view v) {
-    pending.emplace_back(std::string(k), std::string(v));
-  }));
+  SB_RETURN_IF_ERROR(
+      store_->scan(p, keys::kPendingBatch, [&](std::string_view k, std::string_view v) {
+        pending.emplace_back(std::string(k), std::string(v));
+      }));
   if (pending.empty()) return okStatus();
   SB_ASSIGN_OR_RETURN(auto head, store_->get(p, keys::kHead));
   SB_ASSIGN_OR_RETURN(auto next, store_->get(p, keys::kNext));
@@ -222,8 +225,9 @@ Status StageRunner::resendPendingBatch(Task& task) {
       last = std::max(last, report.offset);
     }
     next = std::to_string(last + 1);
-    log::info("stage." + options_.name, "task " + std::to_string(p) +
-                                            ": re-sent pending changelog batch " + head.value_or(""));
+    log::info(
+        "stage." + options_.name,
+        "task " + std::to_string(p) + ": re-sent pending changelog batch " + head.value_or(""));
   }
   state::WriteSet clear;
   for (const auto& [k, v] : pending) clear.emplace(k, std::nullopt);
@@ -244,13 +248,14 @@ Status StageRunner::loadTask(Task& task) {
   SB_RETURN_IF_ERROR(store_->scan(p, keys::kPosition, [&](std::string_view k, std::string_view v) {
     task.positions.emplace(std::string(k.substr(keys::kPosition.size())), parseInt(v));
   }));
-  SB_RETURN_IF_ERROR(store_->scan(p, keys::kOutputMark, [&](std::string_view k, std::string_view v) {
-    std::string_view rest = k.substr(keys::kOutputMark.size());
-    auto slash = rest.rfind('/');
-    if (slash == std::string_view::npos) return;
-    task.output_marks[{std::string(rest.substr(0, slash)),
-                       static_cast<int32_t>(parseInt(rest.substr(slash + 1)))}] = parseInt(v);
-  }));
+  SB_RETURN_IF_ERROR(
+      store_->scan(p, keys::kOutputMark, [&](std::string_view k, std::string_view v) {
+        std::string_view rest = k.substr(keys::kOutputMark.size());
+        auto slash = rest.rfind('/');
+        if (slash == std::string_view::npos) return;
+        task.output_marks[{std::string(rest.substr(0, slash)),
+                           static_cast<int32_t>(parseInt(rest.substr(slash + 1)))}] = parseInt(v);
+      }));
   return okStatus();
 }
 
@@ -334,7 +339,8 @@ Status StageRunner::recoverOutbox(Task& task) {
 Status StageRunner::ensureOutputMark(Task& task, const std::string& topic, int32_t partition) {
   auto key = std::make_pair(topic, partition);
   if (task.output_marks.count(key)) return okStatus();
-  SB_ASSIGN_OR_RETURN(kafka::Watermarks w, reader_->watermarks(topic, partition, options_.kafka_timeout));
+  SB_ASSIGN_OR_RETURN(kafka::Watermarks w,
+                      reader_->watermarks(topic, partition, options_.kafka_timeout));
   task.output_marks[key] = w.high;
   // Saved with the batch that first writes there, before that batch's outputs are sent.
   task.writes.insert_or_assign(keys::outputMark(topic, partition), std::to_string(w.high));

@@ -47,7 +47,8 @@ Result<std::unique_ptr<StageRunner>> StageRunner::create(const kafka::KafkaSetti
                                                          kafka::Producer& producer,
                                                          metrics::MetricsRegistry& metrics) {
   if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
-  std::unique_ptr<StageRunner> runner(new StageRunner(std::move(options), processor, producer, metrics));
+  std::unique_ptr<StageRunner> runner(
+      new StageRunner(std::move(options), processor, producer, metrics));
   runner->settings_ = settings;
   SB_ASSIGN_OR_RETURN(runner->store_,
                       state::StateStore::open(runner->options_.state_dir,
@@ -62,8 +63,8 @@ Result<std::unique_ptr<StageRunner>> StageRunner::create(const kafka::KafkaSetti
   return runner;
 }
 
-StageRunner::StageRunner(StageOptions options, StageProcessor& processor,
-                         kafka::Producer& producer, metrics::MetricsRegistry& metrics)
+StageRunner::StageRunner(StageOptions options, StageProcessor& processor, kafka::Producer& producer,
+                         metrics::MetricsRegistry& metrics)
     : options_(std::move(options)),
       processor_(processor),
       producer_(producer),
@@ -75,8 +76,8 @@ StageRunner::~StageRunner() {
 }
 
 Status StageRunner::run() {
-  log::info("stage." + options_.name, "started, instance " + instance_id_ + ", group " +
-                                          options_.group_id);
+  log::info("stage." + options_.name,
+            "started, instance " + instance_id_ + ", group " + options_.group_id);
   std::vector<kafka::MessagePtr> batch;
   batch.reserve(options_.max_batch);
   last_tick_ = std::chrono::steady_clock::now();
@@ -87,7 +88,8 @@ Status StageRunner::run() {
     if (!assignment_error_) {
       Status error = assignment_error_;
       assignment_error_ = okStatus();
-      log::error("stage." + options_.name, "partition assignment failed: " + error.error().describe());
+      log::error("stage." + options_.name,
+                 "partition assignment failed: " + error.error().describe());
       ready_.store(false);
       return error;
     }
@@ -159,7 +161,8 @@ Status StageRunner::processRecord(const rd_kafka_message_t& m) {
   record.event_type = kafka::messageHeader(&m, kafka::kTypeHeader).value_or(std::string_view());
   rd_kafka_timestamp_type_t tstype;
   int64_t ts = rd_kafka_message_timestamp(&m, &tstype);
-  record.timestamp = std::chrono::system_clock::time_point(std::chrono::milliseconds(ts > 0 ? ts : 0));
+  record.timestamp =
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(ts > 0 ? ts : 0));
 
   TaskContextImpl ctx(task, *store_, options_.clock, options_.name, options_.dead_letter_topic);
   ctx.setInput(&record);
@@ -223,9 +226,11 @@ Status StageRunner::saveCycle(std::vector<Task*>& dirty,
     if (snapshot) {
       // Full state after this cycle: the durable state overlaid with this cycle's writes.
       state::WriteSet full;
-      SB_RETURN_IF_ERROR(store_->scan(task->partition, "", [&](std::string_view k, std::string_view v) {
-        if (!k.starts_with(keys::kChangelogPrefix)) full.emplace(std::string(k), std::string(v));
-      }));
+      SB_RETURN_IF_ERROR(
+          store_->scan(task->partition, "", [&](std::string_view k, std::string_view v) {
+            if (!k.starts_with(keys::kChangelogPrefix))
+              full.emplace(std::string(k), std::string(v));
+          }));
       for (const auto& [k, v] : task->writes) {
         if (v) {
           full.insert_or_assign(k, v);
@@ -366,16 +371,16 @@ Status StageRunner::acknowledgeCycle(std::vector<Task*>& dirty) {
   for (Task* task : dirty) {
     state::WriteSet ack;
     // Outbox entries of this batch (recoverOutbox may already have cleared them).
-    for (size_t i = 0; i < task->outputs.size(); ++i) ack.emplace(keys::outbox(task->seq, i), std::nullopt);
+    for (size_t i = 0; i < task->outputs.size(); ++i)
+      ack.emplace(keys::outbox(task->seq, i), std::nullopt);
     for (const auto& [tp, mark] : task->output_marks) {
       ack.insert_or_assign(keys::outputMark(tp.first, tp.second), std::to_string(mark));
     }
     for (const auto& [k, v] : ack) task->carry.insert_or_assign(k, v);
     // Local-only: the pending batch is in the changelog now.
-    SB_RETURN_IF_ERROR(store_->scan(task->partition, keys::kPendingBatch,
-                                    [&](std::string_view k, std::string_view) {
-                                      ack.emplace(std::string(k), std::nullopt);
-                                    }));
+    SB_RETURN_IF_ERROR(store_->scan(
+        task->partition, keys::kPendingBatch,
+        [&](std::string_view k, std::string_view) { ack.emplace(std::string(k), std::nullopt); }));
     ack.insert_or_assign(std::string(keys::kNext), std::to_string(task->changelog_next));
     SB_RETURN_IF_ERROR(store_->write(task->partition, ack));
     task->outputs.clear();

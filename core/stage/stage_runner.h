@@ -43,12 +43,12 @@
 namespace switchboard::stage {
 
 struct StageOptions {
-  std::string name;                        // "identity", "dispatch"
-  std::vector<std::string> input_topics;   // co-partitioned: same partition count and keys
-  std::string changelog_topic;             // partitions = input partitions
+  std::string name;                       // "identity", "dispatch"
+  std::vector<std::string> input_topics;  // co-partitioned: same partition count and keys
+  std::string changelog_topic;            // partitions = input partitions
   std::string dead_letter_topic;
-  std::string group_id;                    // consumer group of this stage
-  std::string state_dir;                   // local store of this stage in this process
+  std::string group_id;   // consumer group of this stage
+  std::string state_dir;  // local store of this stage in this process
   size_t max_batch = 500;
   std::chrono::milliseconds poll_timeout{100};
   std::chrono::milliseconds tick_interval{1000};

@@ -20,9 +20,9 @@ inline constexpr std::string_view kOutbox = "r/out/";
 inline constexpr std::string_view kOutputMark = "r/wm/";
 // Local-only:
 inline constexpr std::string_view kChangelogPrefix = "r/clog/";
-inline constexpr std::string_view kHead = "r/clog/head";   // batch id of the last batch applied
-inline constexpr std::string_view kSeq = "r/clog/seq";     // its sequence number
-inline constexpr std::string_view kNext = "r/clog/next";   // changelog offset to read from
+inline constexpr std::string_view kHead = "r/clog/head";  // batch id of the last batch applied
+inline constexpr std::string_view kSeq = "r/clog/seq";    // its sequence number
+inline constexpr std::string_view kNext = "r/clog/next";  // changelog offset to read from
 inline constexpr std::string_view kPendingBatch = "r/clog/pending/";  // + part: not yet acked
 
 inline std::string position(std::string_view topic) {

@@ -55,8 +55,9 @@ Result<std::optional<std::string>> StateStore::get(int32_t partition, std::strin
   return std::optional<std::string>(std::move(value));
 }
 
-Status StateStore::scan(int32_t partition, std::string_view prefix,
-                        const std::function<void(std::string_view, std::string_view)>& visit) const {
+Status StateStore::scan(
+    int32_t partition, std::string_view prefix,
+    const std::function<void(std::string_view, std::string_view)>& visit) const {
   std::string start = partitionPrefix(partition);
   start.append(prefix);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));

@@ -1,0 +1,50 @@
+#include "app/http_front.h"
+
+#include "connectors/register_all.h"
+
+namespace switchboard::app {
+
+Result<std::unique_ptr<HttpFront>> HttpFront::start(const Options& options, Parts parts,
+                                                    kafka::Producer& producer,
+                                                    metrics::MetricsRegistry& metrics,
+                                                    std::function<bool()> ready) {
+  std::unique_ptr<HttpFront> front(new HttpFront());
+  http::ServerOptions so;
+  so.address = options.http_address;
+  so.port = options.http_port;
+  so.max_body_bytes = options.max_body_bytes;
+  so.threads = 2;
+  front->server_ = std::make_unique<http::HttpServer>(so);
+  if (parts.ingress) {
+    SB_RETURN_IF_ERROR(connectors::registerAllConnectors(front->registry_, {}));
+    front->ingress_ = std::make_unique<connectors::IngressHost>(producer, options.topics(), metrics,
+                                                                front->registry_);
+    front->ingress_->attach(*front->server_);
+  }
+  if (parts.agent_api) {
+    router::AgentApiOptions ao;
+    ao.bearer_token = options.agent_api_token;
+    ao.default_pool_id = options.default_pool;
+    front->agent_api_ = std::make_unique<router::AgentApi>(producer, options.topics(), metrics, ao);
+    front->agent_api_->attach(*front->server_);
+  }
+  front->server_->route("GET", "/metrics", [&metrics](http::Request&&, http::Responder respond) {
+    respond({.status = 200,
+             .content_type = "text/plain; version=0.0.4; charset=utf-8",
+             .body = metrics.render()});
+  });
+  front->server_->route("GET", "/healthz", [](http::Request&&, http::Responder respond) {
+    respond({.status = 200, .body = R"({"status":"ok"})"});
+  });
+  front->server_->route("GET", "/readyz", [ready](http::Request&&, http::Responder respond) {
+    if (ready()) {
+      respond({.status = 200, .body = R"({"status":"ready"})"});
+    } else {
+      respond({.status = 503, .body = R"({"status":"starting"})"});
+    }
+  });
+  SB_RETURN_IF_ERROR(front->server_->start());
+  return front;
+}
+
+}  // namespace switchboard::app

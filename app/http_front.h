@@ -1,0 +1,39 @@
+// The HTTP side of a process: one server carrying the connectors' ingress routes, the agent
+// API, /metrics, /healthz and /readyz. Which parts are mounted depends on the command.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "app/options.h"
+#include "connectors/connector_registry.h"
+#include "connectors/ingress/ingress_host.h"
+#include "core/http/http_server.h"
+#include "core/kafka/producer.h"
+#include "core/metrics/metrics_registry.h"
+#include "router/api/agent_api.h"
+
+namespace switchboard::app {
+
+class HttpFront {
+ public:
+  struct Parts {
+    bool ingress = false;    // connectors' routes
+    bool agent_api = false;  // helpdesk-facing agent API
+  };
+  // `ready` answers /readyz (200 when true, 503 otherwise).
+  static Result<std::unique_ptr<HttpFront>> start(const Options& options, Parts parts,
+                                                  kafka::Producer& producer,
+                                                  metrics::MetricsRegistry& metrics,
+                                                  std::function<bool()> ready);
+  uint16_t port() const { return server_->port(); }
+  void stop() { server_->stop(); }
+
+ private:
+  std::unique_ptr<http::HttpServer> server_;
+  connectors::ConnectorRegistry registry_;
+  std::unique_ptr<connectors::IngressHost> ingress_;
+  std::unique_ptr<router::AgentApi> agent_api_;
+};
+
+}  // namespace switchboard::app

@@ -1,0 +1,174 @@
+#include "app/options.h"
+
+#include <cstdlib>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace switchboard::app {
+namespace {
+
+Status applyFile(const std::string& path, Options& o) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const std::exception& e) {
+    return makeError(Errc::kConfig, "config " + path + ": " + e.what());
+  }
+  try {
+    if (auto k = root["kafka"]) {
+      if (k["brokers"]) o.kafka.brokers = k["brokers"].as<std::string>();
+      if (k["partitions"]) o.partitions = k["partitions"].as<int32_t>();
+      if (k["topic_prefix"]) o.topic_prefix = k["topic_prefix"].as<std::string>();
+      if (auto props = k["properties"]) {
+        for (const auto& kv : props)
+          o.kafka.properties[kv.first.as<std::string>()] = kv.second.as<std::string>();
+      }
+    }
+    if (auto h = root["http"]) {
+      if (h["address"]) o.http_address = h["address"].as<std::string>();
+      if (h["port"]) o.http_port = h["port"].as<uint16_t>();
+      if (h["max_body_bytes"]) o.max_body_bytes = h["max_body_bytes"].as<size_t>();
+    }
+    if (auto r = root["router"]) {
+      if (r["state_dir"]) o.state_dir = r["state_dir"].as<std::string>();
+      if (r["default_pool"]) o.default_pool = r["default_pool"].as<std::string>();
+      if (r["group_prefix"]) o.group_prefix = r["group_prefix"].as<std::string>();
+    }
+  } catch (const std::exception& e) {
+    return makeError(Errc::kConfig, "config " + path + ": " + e.what());
+  }
+  return okStatus();
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep)) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string usage() {
+  return R"(usage: switchboard COMMAND [options]
+
+Commands:
+  up           everything in one process: embedded Kafka (unless --brokers), HTTP ingress and
+               agent API, router stages, /metrics, /healthz, /readyz
+  kafka        the embedded Kafka cluster alone, for several switchboard processes to share
+  connectors   HTTP ingress only (needs --brokers)
+  router       router stages only (needs --brokers); --stages picks which
+  help         this text
+
+Options:
+  --brokers HOST:PORT[,...]   a real Kafka cluster (env SWITCHBOARD_BROKERS)
+  --kafka-property K=V        librdkafka property for every client (TLS, SASL ...), repeatable
+  --partitions N              partitions of created topics (default 6)
+  --topic-prefix P            topic name prefix (default "switchboard.")
+  --embedded-brokers N        brokers in the embedded cluster (default 1)
+  --bootstrap-file PATH       write the embedded cluster's bootstrap address here
+  --http-address A            listen address (default 0.0.0.0)
+  --http-port N               listen port, 0 for any (default 8080)
+  --max-body-bytes N          largest accepted request body (default 1048576)
+  --state-dir DIR             local state of router stages (default .switchboard/state)
+  --stages a,b                router stages to run (default identity,dispatch)
+  --default-pool ID           pool for work without a policy match (default "default")
+  --group-prefix P            consumer group prefix (default "switchboard-")
+  --config FILE               YAML file with the same settings (see docs/configuration.md)
+Environment: SWITCHBOARD_BROKERS, SWITCHBOARD_AGENT_API_TOKEN, SWITCHBOARD_LOG=debug|info|warn
+)";
+}
+
+Result<Options> parseOptions(int argc, char** argv) {
+  Options o;
+  if (argc < 2) return makeError(Errc::kInvalidArgument, "missing COMMAND\n\n" + usage());
+  o.command = argv[1];
+  if (o.command == "-h" || o.command == "--help") o.command = "help";
+  // A config file first, so that flags override it.
+  for (int i = 2; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--config") SB_RETURN_IF_ERROR(applyFile(argv[i + 1], o));
+  }
+  if (const char* b = std::getenv("SWITCHBOARD_BROKERS")) o.kafka.brokers = b;
+  if (const char* t = std::getenv("SWITCHBOARD_AGENT_API_TOKEN")) o.agent_api_token = t;
+  for (int i = 2; i < argc; ++i) {
+    std::string flag = argv[i];
+    auto value = [&]() -> Result<std::string> {
+      if (i + 1 >= argc) return makeError(Errc::kInvalidArgument, flag + " needs a value");
+      return std::string(argv[++i]);
+    };
+    auto number = [&]() -> Result<long long> {
+      SB_ASSIGN_OR_RETURN(std::string v, value());
+      char* end = nullptr;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (end == v.c_str() || *end != '\0' || n < 0) {
+        return makeError(Errc::kInvalidArgument,
+                         flag + " needs a non-negative number, got '" + v + "'");
+      }
+      return n;
+    };
+    if (flag == "--brokers") {
+      SB_ASSIGN_OR_RETURN(o.kafka.brokers, value());
+    } else if (flag == "--kafka-property") {
+      SB_ASSIGN_OR_RETURN(std::string kv, value());
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return makeError(Errc::kInvalidArgument,
+                         "--kafka-property wants KEY=VALUE, got '" + kv + "'");
+      }
+      o.kafka.properties[kv.substr(0, eq)] = kv.substr(eq + 1);
+    } else if (flag == "--partitions") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      if (n < 1 || n > 1000)
+        return makeError(Errc::kInvalidArgument, "--partitions must be 1..1000");
+      o.partitions = static_cast<int32_t>(n);
+    } else if (flag == "--topic-prefix") {
+      SB_ASSIGN_OR_RETURN(o.topic_prefix, value());
+    } else if (flag == "--embedded-brokers") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      if (n < 1 || n > 9)
+        return makeError(Errc::kInvalidArgument, "--embedded-brokers must be 1..9");
+      o.embedded_brokers = static_cast<int>(n);
+    } else if (flag == "--bootstrap-file") {
+      SB_ASSIGN_OR_RETURN(o.bootstrap_file, value());
+    } else if (flag == "--http-address") {
+      SB_ASSIGN_OR_RETURN(o.http_address, value());
+    } else if (flag == "--http-port") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      if (n > 65535) return makeError(Errc::kInvalidArgument, "--http-port must be 0..65535");
+      o.http_port = static_cast<uint16_t>(n);
+    } else if (flag == "--max-body-bytes") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      o.max_body_bytes = static_cast<size_t>(n);
+    } else if (flag == "--state-dir") {
+      SB_ASSIGN_OR_RETURN(o.state_dir, value());
+    } else if (flag == "--stages") {
+      SB_ASSIGN_OR_RETURN(std::string v, value());
+      o.stages = split(v, ',');
+      for (const auto& s : o.stages) {
+        if (s != "identity" && s != "dispatch") {
+          return makeError(Errc::kInvalidArgument,
+                           "unknown stage '" + s + "' (identity, dispatch)");
+        }
+      }
+    } else if (flag == "--default-pool") {
+      SB_ASSIGN_OR_RETURN(o.default_pool, value());
+    } else if (flag == "--group-prefix") {
+      SB_ASSIGN_OR_RETURN(o.group_prefix, value());
+    } else if (flag == "--config") {
+      ++i;  // applied above
+    } else {
+      return makeError(Errc::kInvalidArgument, "unknown option '" + flag + "'\n\n" + usage());
+    }
+  }
+  if ((o.command == "connectors" || o.command == "router") && o.kafka.brokers.empty()) {
+    return makeError(Errc::kInvalidArgument,
+                     "'" + o.command + "' needs --brokers (start one with 'switchboard kafka')");
+  }
+  return o;
+}
+
+}  // namespace switchboard::app

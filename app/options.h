@@ -1,0 +1,45 @@
+// Command-line options of the switchboard executable, with defaults, an optional YAML file
+// (--config) and environment variables for secrets. Precedence: flag > environment > file >
+// default. Start-up errors come back as values for main() to print.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/kafka/kafka_settings.h"
+#include "core/result.h"
+#include "core/topics.h"
+
+namespace switchboard::app {
+
+struct Options {
+  std::string command;  // up | kafka | connectors | router | help
+
+  // Kafka. Empty brokers: start the embedded cluster (up, kafka).
+  kafka::KafkaSettings kafka;
+  int32_t partitions = 6;
+  std::string topic_prefix = "switchboard.";
+  int embedded_brokers = 1;
+  std::string bootstrap_file;  // where `kafka`/`up` write the embedded bootstrap address
+
+  // HTTP (ingress, agent API, /metrics, probes).
+  std::string http_address = "0.0.0.0";
+  uint16_t http_port = 8080;
+  size_t max_body_bytes = 1 << 20;
+  std::string agent_api_token;  // SWITCHBOARD_AGENT_API_TOKEN
+
+  // Router.
+  std::string state_dir = ".switchboard/state";
+  std::vector<std::string> stages = {"identity", "dispatch"};
+  std::string default_pool = "default";
+  std::string group_prefix = "switchboard-";
+
+  Topics topics() const { return Topics::withPrefix(topic_prefix); }
+};
+
+Result<Options> parseOptions(int argc, char** argv);
+std::string usage();
+
+}  // namespace switchboard::app

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Switchboard needs to build, run and test, if missing.
+# Safe to run any number of times: it asks apt only for what is not installed yet.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
+  # libraries
+  librdkafka-dev libboost1.81-dev libboost-json1.81-dev protobuf-compiler libprotobuf-dev
+  prometheus-cpp-dev librocksdb-dev libyaml-cpp-dev libssl-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # trying it out: kcat reads the topics, curl talks to the HTTP API
+  kcat curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+  >/tmp/switchboard-apt.log 2>&1 || { tail -30 /tmp/switchboard-apt.log >&2; exit 1; }
+echo "install-deps: done"

@@ -3,7 +3,11 @@
 // (413), header size (431), read time (408); unknown paths 404, wrong method 405.
 // Lifecycle: construct, route(), start() (binds; port 0 picks a free port), stop() (stops
 // accepting, lets in-flight requests answer for up to `drain_timeout`, then closes).
-// Handlers run on the server's I/O threads and must not block.
+// Handlers run on the server's I/O threads and must not block. A connection serves one request
+// at a time, so answers go out in request order. A Responder may be called from any thread,
+// even after stop() or the server's destruction: once the server has given up on the
+// connection the call does nothing. A Responder dropped without being called answers 500.
+// stop() joins the I/O threads, so it must not be called from a handler.
 #pragma once
 
 #include <chrono>
@@ -22,8 +26,10 @@ struct ServerOptions {
   int threads = 1;
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 << 10;
+  // A whole request must arrive within this (408 or close); it also bounds writing an answer.
+  // Zero or less: no limit.
   std::chrono::milliseconds read_timeout{30000};
-  std::chrono::milliseconds drain_timeout{5000};
+  std::chrono::milliseconds drain_timeout{5000};  // stop() waits this long for answers
 };
 
 class HttpServer {
@@ -33,12 +39,14 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Register before start(). A path ending in '/' matches every path below it.
+  // Register before start() (later calls are logged and ignored). A path ending in '/'
+  // matches every path below it; the longest matching path wins, then the method must match.
   void route(std::string method, std::string path, Handler handler);
 
+  // Errc::kConfig for an address that is not numeric, Errc::kIo if it cannot listen.
   Status start();
-  uint16_t port() const;
-  void stop();
+  uint16_t port() const;  // the bound port, once start() succeeded
+  void stop();            // idempotent; also called by the destructor
 
  private:
   class Impl;

@@ -1,5 +1,6 @@
 #include "core/kafka/topic_admin.h"
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -26,9 +27,36 @@ Status ensureTopics(const KafkaSettings& settings, const std::vector<TopicSpec>&
   if (!rk) return makeError(Errc::kConfig, std::string("kafka admin: ") + errstr);
   conf.release();
 
-  std::unique_ptr<rd_kafka_NewTopic_t*, NewTopicsDeleter> new_topics(
-      new rd_kafka_NewTopic_t* [topics.size()], NewTopicsDeleter { 0 });
+  // Only missing topics are created: existing ones are checked, never altered. (This also
+  // lets a process join an embedded cluster, which has no CreateTopics API.)
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t md_err =
+      rd_kafka_metadata(rk.get(), 1, nullptr, &md, static_cast<int>(timeout.count()));
+  if (md_err != RD_KAFKA_RESP_ERR_NO_ERROR) return kafkaError(md_err, "cluster metadata");
+  std::map<std::string, int> existing;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      existing[md->topics[i].topic] = md->topics[i].partition_cnt;
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  std::vector<const TopicSpec*> missing;
   for (const auto& t : topics) {
+    auto it = existing.find(t.name);
+    if (it == existing.end()) {
+      missing.push_back(&t);
+    } else if (it->second != t.partitions) {
+      log::warn("kafka.admin", "topic " + t.name + " has " + std::to_string(it->second) +
+                                   " partitions, configured " + std::to_string(t.partitions) +
+                                   "; co-partitioned topics must agree");
+    }
+  }
+  if (missing.empty()) return okStatus();
+
+  std::unique_ptr<rd_kafka_NewTopic_t*, NewTopicsDeleter> new_topics(
+      new rd_kafka_NewTopic_t* [missing.size()], NewTopicsDeleter { 0 });
+  for (const TopicSpec* spec : missing) {
+    const TopicSpec& t = *spec;
     rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions,
                                                     t.replication_factor, errstr, sizeof errstr);
     if (nt == nullptr) return makeError(Errc::kConfig, "topic " + t.name + ": " + errstr);
@@ -43,7 +71,7 @@ Status ensureTopics(const KafkaSettings& settings, const std::vector<TopicSpec>&
       rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_operation_timeout(options, static_cast<int>(timeout.count()), errstr,
                                               sizeof errstr);
-  rd_kafka_CreateTopics(rk.get(), new_topics.get(), topics.size(), options, queue);
+  rd_kafka_CreateTopics(rk.get(), new_topics.get(), missing.size(), options, queue);
   rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 5000);
   Status status = okStatus();
   if (event == nullptr) {

@@ -39,9 +39,9 @@ CrashSpec& spec() {
 
 }  // namespace
 
-void crashPoint(std::string_view stage, std::string_view point) {
+void crashPoint(std::string_view stage, std::string_view point, bool cycle_has_outputs) {
   CrashSpec& s = spec();
-  if (!s.armed || s.stage != stage || s.point != point) return;
+  if (!s.armed || !cycle_has_outputs || s.stage != stage || s.point != point) return;
   if (--s.remaining > 0) return;
   log::warn("crash",
             "SWITCHBOARD_CRASH_AT reached " + s.stage + ":" + s.point + ", killing myself");

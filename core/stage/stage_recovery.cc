@@ -101,6 +101,7 @@ Status StageRunner::openTask(int32_t partition) {
   TaskContextImpl ctx(task, *store_, options_.clock, options_.name, options_.dead_letter_topic);
   ctx.setInput(nullptr);
   processor_.open(ctx);
+  task.commit_pending = true;
   auto elapsed = std::chrono::steady_clock::now() - started;
   log::info(
       "stage." + options_.name,

@@ -121,22 +121,31 @@ Status StageRunner::runCycle(std::vector<kafka::MessagePtr>& batch) {
     last_tick_ = started;
   }
   std::vector<Task*> dirty;
+  std::vector<Task*> restored;
   for (auto& [p, t] : tasks_) {
-    if (t.hasWork()) dirty.push_back(&t);
+    if (t.hasWork()) {
+      dirty.push_back(&t);
+    } else if (t.commit_pending) {
+      restored.push_back(&t);
+    }
+    t.commit_pending = false;
   }
+  if (!restored.empty()) commitPositions(restored, false);
   if (dirty.empty()) return okStatus();
 
+  bool has_outputs = false;
+  for (Task* t : dirty) has_outputs = has_outputs || !t->outputs.empty();
   std::vector<std::vector<std::string>> batches;
   SB_RETURN_IF_ERROR(saveCycle(dirty, batches));
-  crashPoint(options_.name, "after_state_saved");
+  crashPoint(options_.name, "after_state_saved", has_outputs);
   SB_RETURN_IF_ERROR(produceChangelog(dirty, batches));
-  crashPoint(options_.name, "after_changelog");
+  crashPoint(options_.name, "after_changelog", has_outputs);
   SB_RETURN_IF_ERROR(produceOutputs(dirty));
-  crashPoint(options_.name, "after_outputs");
+  crashPoint(options_.name, "after_outputs", has_outputs);
   SB_RETURN_IF_ERROR(acknowledgeCycle(dirty));
-  crashPoint(options_.name, "after_state_cleared");
+  crashPoint(options_.name, "after_state_cleared", has_outputs);
   commitPositions(dirty, false);
-  crashPoint(options_.name, "after_commit");
+  crashPoint(options_.name, "after_commit", has_outputs);
   probe_.cycleCompleted(std::chrono::steady_clock::now() - started, handled);
   return okStatus();
 }

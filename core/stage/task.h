@@ -41,6 +41,9 @@ struct Task {
   uint64_t seq = 0;
   int64_t changelog_next = 0;
   size_t bytes_since_snapshot = 0;
+  // Positions restored on assignment are committed on the next cycle even if no new record
+  // arrives, so that group lag reflects what is durably done.
+  bool commit_pending = false;
 
   bool hasWork() const { return !writes.empty() || !outputs.empty(); }
 };

@@ -1,0 +1,274 @@
+#include "connectors/ingress/ingress_host.h"
+
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "connectors/common/ids.h"
+#include "connectors/ingress/http_status.h"
+#include "core/log.h"
+#include "switchboard/v1/dead_letter.pb.h"
+
+namespace switchboard::connectors {
+namespace {
+
+constexpr std::string_view kComponent = "ingress";
+constexpr size_t kMaxUserAgentBytes = 256;
+
+}  // namespace
+
+// One accepted request waiting for the delivery reports of its records. Counts the records
+// still outstanding plus one hold for the thread that is producing them, so that a report
+// arriving before the last produce() cannot answer early. Whoever drops the count to zero
+// answers and deletes it.
+class IngressHost::PendingRequest final : public kafka::DeliveryListener {
+ public:
+  PendingRequest(IngressHost& host, Bound& bound, http::Responder respond, http::Response accepted,
+                 std::chrono::steady_clock::time_point start, size_t records)
+      : host_(host),
+        bound_(bound),
+        respond_(std::move(respond)),
+        accepted_(std::move(accepted)),
+        start_(start),
+        outstanding_(static_cast<int64_t>(records) + 1) {
+    host_.acquire();
+  }
+  ~PendingRequest() override { host_.release(); }
+
+  void onDelivered(const kafka::DeliveryReport& report) override {
+    if (!report.ok()) fail(report.err);
+    release(1);
+  }
+
+  // produce() refused a record synchronously: it and the `unproduced` - 1 records after it
+  // will never report. Producing thread only, before producedAll().
+  void abandon(size_t unproduced, std::string why) {
+    synchronous_failure_ = std::move(why);
+    fail(RD_KAFKA_RESP_ERR__FAIL);
+    release(static_cast<int64_t>(unproduced));
+  }
+
+  // Drops the producing thread's hold.
+  void producedAll() { release(1); }
+
+ private:
+  void fail(rd_kafka_resp_err_t err) {
+    int expected = RD_KAFKA_RESP_ERR_NO_ERROR;
+    first_error_.compare_exchange_strong(expected, static_cast<int>(err),
+                                         std::memory_order_acq_rel);
+  }
+
+  void release(int64_t count) {
+    if (outstanding_.fetch_sub(count, std::memory_order_acq_rel) != count) return;
+    finish();
+    delete this;
+  }
+
+  void finish() {
+    auto elapsed = std::chrono::steady_clock::now() - start_;
+    auto err = static_cast<rd_kafka_resp_err_t>(first_error_.load(std::memory_order_acquire));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      bound_.probe.requestAccepted(elapsed);
+      respond_(std::move(accepted_));
+      return;
+    }
+    bound_.probe.kafkaUnavailable(elapsed);
+    host_.warnRateLimited(
+        std::string(bound_.connector->name()) + ": could not store a message, answered 503: " +
+        (synchronous_failure_.empty() ? std::string(rd_kafka_err2str(err)) : synchronous_failure_));
+    respond_(unavailableResponse(host_.options_.retry_after,
+                                 "the message could not be stored; retry later"));
+  }
+
+  IngressHost& host_;
+  Bound& bound_;
+  http::Responder respond_;
+  http::Response accepted_;
+  std::chrono::steady_clock::time_point start_;
+  std::atomic<int64_t> outstanding_;
+  std::atomic<int> first_error_{RD_KAFKA_RESP_ERR_NO_ERROR};
+  std::string synchronous_failure_;
+};
+
+// Counts the outcome of one dead letter; nobody waits for it. Deletes itself on its report.
+class IngressHost::DeadLetterDelivery final : public kafka::DeliveryListener {
+ public:
+  DeadLetterDelivery(IngressHost& host, Bound& bound, std::string_view reason)
+      : host_(host), bound_(bound), reason_(reason) {
+    host_.acquire();
+  }
+  ~DeadLetterDelivery() override { host_.release(); }
+
+  void onDelivered(const kafka::DeliveryReport& report) override {
+    if (report.ok()) {
+      bound_.probe.deadLetterWritten(reason_);
+    } else {
+      failed(rd_kafka_err2str(report.err));
+    }
+    delete this;
+  }
+
+  void failed(std::string_view why) {
+    bound_.probe.deadLetterFailed();
+    host_.warnRateLimited(bound_.dead_letter_source + ": could not write a dead letter (" +
+                          std::string(reason_) + "): " + std::string(why));
+  }
+
+ private:
+  IngressHost& host_;
+  Bound& bound_;
+  std::string_view reason_;  // static storage, per the Rejection contract
+};
+
+IngressHost::IngressHost(kafka::Producer& producer, Topics topics,
+                         metrics::MetricsRegistry& metrics, const ConnectorRegistry& connectors,
+                         IngressOptions options)
+    : producer_(producer),
+      topics_(std::move(topics)),
+      options_(options),
+      probe_(metrics),
+      inbound_type_(v1::InboundMessage::descriptor()->full_name()),
+      dead_letter_type_(v1::DeadLetter::descriptor()->full_name()) {
+  for (const auto& connector : connectors.connectors()) {
+    std::string source = "connector/" + std::string(connector->name());
+    auto bound = std::make_unique<Bound>(
+        Bound{connector.get(), probe_.channel(connector->name(), source), source});
+    bound_.push_back(std::move(bound));
+  }
+}
+
+IngressHost::~IngressHost() {
+  // Reports still due would reach a destroyed host; they come within the delivery timeout.
+  // Polled rather than notified: release() must not touch the host after its decrement.
+  while (in_flight_.load(std::memory_order_acquire) != 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+void IngressHost::attach(http::HttpServer& server) {
+  for (const auto& bound : bound_) {
+    for (const Route& route : bound->connector->routes()) {
+      server.route(route.method, route.path,
+                   [this, b = bound.get()](http::Request&& request, http::Responder respond) {
+                     handle(*b, std::move(request), std::move(respond));
+                   });
+    }
+  }
+}
+
+void IngressHost::warnRateLimited(std::string_view message) {
+  int64_t now = std::chrono::steady_clock::now().time_since_epoch() / std::chrono::nanoseconds(1);
+  int64_t next = next_warning_ns_.load(std::memory_order_relaxed);
+  if (now < next) return;
+  if (!next_warning_ns_.compare_exchange_strong(next, now + 1'000'000'000,
+                                                std::memory_order_relaxed)) {
+    return;
+  }
+  log::warn(kComponent, message);
+}
+
+void IngressHost::handle(Bound& bound, http::Request&& request, http::Responder respond) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto now = std::chrono::system_clock::now();
+  ConnectorResult<NormalizedBatch> normalized = bound.connector->normalize(request, now);
+  if (!normalized) {
+    reject(bound, std::move(request), normalized.error(), now, start, respond);
+    return;
+  }
+  NormalizedBatch& batch = *normalized;
+  if (batch.messages.empty()) {
+    bound.probe.requestAccepted(std::chrono::steady_clock::now() - start);
+    respond(std::move(batch.accepted));
+    return;
+  }
+
+  // Serialize everything before producing anything: a message the host cannot route is a
+  // connector bug, and refusing the whole request keeps the answer all-or-nothing.
+  std::vector<kafka::OutgoingRecord> records(batch.messages.size());
+  for (size_t i = 0; i < batch.messages.size(); ++i) {
+    const v1::InboundMessage& message = batch.messages[i];
+    kafka::OutgoingRecord& record = records[i];
+    if (message.sender().value().empty() || message.envelope().event_id().empty() ||
+        !message.SerializeToString(&record.value)) {
+      bound.probe.connectorBug(std::chrono::steady_clock::now() - start);
+      log::error(kComponent, std::string(bound.connector->name()) +
+                                 ": normalized a message without sender or event id");
+      respond(errorResponse(Errc::kInternal, "internal", "the message could not be processed"));
+      return;
+    }
+    record.topic = topics_.inbound;
+    record.key = message.sender().value();
+    record.event_id = message.envelope().event_id();
+    record.event_type = inbound_type_;
+  }
+
+  auto* pending = new PendingRequest(*this, bound, std::move(respond), std::move(batch.accepted),
+                                     start, records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    Status produced = producer_.produce(records[i], pending);
+    if (!produced) {
+      pending->abandon(records.size() - i, produced.error().describe());
+      break;
+    }
+  }
+  pending->producedAll();
+}
+
+void IngressHost::reject(Bound& bound, http::Request&& request, const Rejection& rejection,
+                         std::chrono::system_clock::time_point now,
+                         std::chrono::steady_clock::time_point start,
+                         const http::Responder& respond) {
+  bound.probe.requestRejected(rejection.reason(), std::chrono::steady_clock::now() - start);
+  respond(errorResponse(rejection.code(), rejection.reason(), rejection.detail()));
+  produceDeadLetter(bound, std::move(request), rejection, now);
+}
+
+void IngressHost::produceDeadLetter(Bound& bound, http::Request&& request,
+                                    const Rejection& rejection,
+                                    std::chrono::system_clock::time_point now) {
+  v1::DeadLetter letter;
+  v1::Envelope* envelope = letter.mutable_envelope();
+  envelope->set_event_id("dl-" + randomHex(32));
+  envelope->set_trace_id(traceIdOrRandom(request.header("traceparent")));
+  setTimestamp(now, envelope->mutable_created_at());
+  setTimestamp(now, envelope->mutable_received_at());
+  envelope->set_producer(bound.dead_letter_source);
+  letter.set_source(bound.dead_letter_source);
+  letter.set_reason(std::string(rejection.reason()));
+  letter.set_detail(rejection.detail());
+  if (auto content_type = request.header("Content-Type")) {
+    letter.set_content_type(std::string(*content_type));
+  }
+  auto& attributes = *letter.mutable_attributes();
+  attributes["method"] = request.method;
+  attributes["path"] = request.path;
+  attributes["remote"] = request.remote_address;
+  if (auto user_agent = request.header("User-Agent")) {
+    attributes["user_agent"] = std::string(user_agent->substr(0, kMaxUserAgentBytes));
+  }
+  if (request.body.size() > options_.max_dead_letter_payload_bytes) {
+    attributes["payload_bytes"] = std::to_string(request.body.size());
+    attributes["payload_truncated"] = "true";
+    request.body.resize(options_.max_dead_letter_payload_bytes);
+  }
+  letter.set_payload(std::move(request.body));
+
+  kafka::OutgoingRecord record;
+  record.topic = topics_.dead_letters;
+  record.key = bound.dead_letter_source;
+  record.event_id = envelope->event_id();
+  record.event_type = dead_letter_type_;
+  auto delivery = std::make_unique<DeadLetterDelivery>(*this, bound, rejection.reason());
+  if (!letter.SerializeToString(&record.value)) {
+    delivery->failed("could not serialize");
+    return;
+  }
+  Status produced = producer_.produce(record, delivery.get());
+  if (!produced) {
+    delivery->failed(produced.error().describe());
+    return;
+  }
+  delivery.release();  // deletes itself on its delivery report
+}
+
+}  // namespace switchboard::connectors

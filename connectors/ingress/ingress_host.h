@@ -1,0 +1,89 @@
+// Runs the registered connectors behind the HTTP server. For each request: the connector
+// normalizes it; each InboundMessage goes to the inbound topic (key = sender address, sb-id =
+// event id); the connector's answer is sent only once every record's delivery report came
+// back successful ("accepted means durable"). A failed produce or delivery answers 503 with
+// Retry-After: the sender retries with the same ids and the router drops what already landed.
+// A refused request answers the mapped 4xx at once, and its raw payload goes to the
+// dead-letter topic without being waited for.
+//
+// Lifecycle: construct after the producer and the registry (both must outlive the host),
+// attach() to the server before it starts; stop the server before destroying the host. The
+// destructor waits until every record the host produced has its delivery report (bounded by the
+// producer's delivery timeout), so no report reaches a destroyed host. Requests run on the server's
+// I/O threads and reports on the producer's poll thread; the request path takes no locks of its
+// own.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/connector.h"
+#include "connectors/connector_registry.h"
+#include "connectors/ingress/ingress_probe.h"
+#include "core/http/http_server.h"
+#include "core/kafka/producer.h"
+#include "core/metrics/metrics_registry.h"
+#include "core/topics.h"
+
+namespace switchboard::connectors {
+
+struct IngressOptions {
+  // Sent with every 503.
+  std::chrono::seconds retry_after{5};
+  // Dead letters keep at most this much of a refused body (records must stay under the
+  // broker's message.max.bytes); the original size goes in the "payload_bytes" attribute.
+  size_t max_dead_letter_payload_bytes = 256 << 10;
+};
+
+class IngressHost {
+ public:
+  IngressHost(kafka::Producer& producer, Topics topics, metrics::MetricsRegistry& metrics,
+              const ConnectorRegistry& connectors, IngressOptions options = {});
+  ~IngressHost();
+  IngressHost(const IngressHost&) = delete;
+  IngressHost& operator=(const IngressHost&) = delete;
+
+  // Registers every route of every connector on `server`. Call before server.start().
+  void attach(http::HttpServer& server);
+
+  // Delivery reports the host still waits for (accepted requests and dead letters).
+  int64_t inFlight() const { return in_flight_.load(std::memory_order_acquire); }
+
+ private:
+  struct Bound {
+    const Connector* connector;
+    IngressProbe::ChannelProbe probe;
+    std::string dead_letter_source;  // "connector/<name>"
+  };
+  class PendingRequest;
+  class DeadLetterDelivery;
+
+  void handle(Bound& bound, http::Request&& request, http::Responder respond);
+  void reject(Bound& bound, http::Request&& request, const Rejection& rejection,
+              std::chrono::system_clock::time_point now,
+              std::chrono::steady_clock::time_point start, const http::Responder& respond);
+  void produceDeadLetter(Bound& bound, http::Request&& request, const Rejection& rejection,
+                         std::chrono::system_clock::time_point now);
+  void acquire() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  // The last access to the host by a finished listener.
+  void release() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
+  // At most one warning per second, so that an outage does not flood the log.
+  void warnRateLimited(std::string_view message);
+
+  kafka::Producer& producer_;
+  const Topics topics_;
+  const IngressOptions options_;
+  IngressProbe probe_;
+  const std::string inbound_type_;
+  const std::string dead_letter_type_;
+  std::vector<std::unique_ptr<Bound>> bound_;  // stable addresses: captured by routes
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> next_warning_ns_{0};
+};
+
+}  // namespace switchboard::connectors

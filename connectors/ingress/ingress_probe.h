@@ -1,0 +1,68 @@
+// Metrics of the ingress host, in domain verbs. Series per channel are resolved once
+// (channel()), so that the request path only increments counters it already holds; the only
+// label lookups at request time are a rejection's reason and a dead letter's outcome.
+// Labels are bounded: a channel is a connector name, a reason comes from the connector's
+// fixed set; never ids. Thread-safe (prometheus-cpp counters are atomic).
+//
+//   switchboard_ingress_requests_total{channel,outcome}      accepted|rejected|unavailable
+//   switchboard_ingress_rejects_total{channel,reason}
+//   switchboard_ingress_request_duration_seconds{channel}    histogram, request to answer
+//   switchboard_dead_letters_total{source,reason}            written to the dead-letter topic
+//   switchboard_dead_letter_failures_total{source}           could not be written
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+
+#include "core/metrics/metrics_registry.h"
+
+namespace switchboard::connectors {
+
+class IngressProbe {
+ public:
+  using Duration = std::chrono::steady_clock::duration;
+
+  // The series of one channel. Cheap to copy; valid as long as the registry.
+  class ChannelProbe {
+   public:
+    void requestAccepted(Duration elapsed);
+    void requestRejected(std::string_view reason, Duration elapsed);
+    void kafkaUnavailable(Duration elapsed);
+    // A bug: a connector produced something the host cannot route. Counted as rejected.
+    void connectorBug(Duration elapsed);
+    void deadLetterWritten(std::string_view reason);
+    void deadLetterFailed();
+
+   private:
+    friend class IngressProbe;
+    std::string channel_;
+    std::string source_;
+    prometheus::Counter* accepted_ = nullptr;
+    prometheus::Counter* rejected_ = nullptr;
+    prometheus::Counter* unavailable_ = nullptr;
+    prometheus::Counter* dead_letter_failures_ = nullptr;
+    prometheus::Histogram* duration_ = nullptr;
+    prometheus::Family<prometheus::Counter>* rejects_ = nullptr;
+    prometheus::Family<prometheus::Counter>* dead_letters_ = nullptr;
+  };
+
+  explicit IngressProbe(metrics::MetricsRegistry& registry);
+
+  // `channel` labels the ingress series; `dead_letter_source` ("connector/chat") the
+  // dead-letter series.
+  ChannelProbe channel(std::string_view channel, std::string_view dead_letter_source);
+
+ private:
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Counter>& rejects_;
+  prometheus::Family<prometheus::Histogram>& duration_;
+  prometheus::Family<prometheus::Counter>& dead_letters_;
+  prometheus::Family<prometheus::Counter>& dead_letter_failures_;
+};
+
+}  // namespace switchboard::connectors

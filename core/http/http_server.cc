@@ -1,0 +1,772 @@
+// Structure (after Boost.Beast's example/http/server/async and clean-shutdown):
+//   Core     shared by the server and every session: options, routes, the io_context, the
+//            acceptor and the shutdown state. Sessions hold it by shared_ptr, so a Responder
+//            kept by a handler after the server is gone still points at a live io_context.
+//   Session  one connection, on its own strand. Reads one request, hands it to a handler,
+//            writes the answer, then reads the next one: answers leave in request order.
+//   Responder  a copyable function holding the session; it posts the answer onto the strand.
+//            After stop() has given up waiting (Core::closed) it posts nothing.
+// Shutdown: stop() marks the core `stopping` (no new connections, no new reads, answers carry
+// Connection: close), closes idle connections, waits up to drain_timeout for the others to
+// finish, marks it `closed`, closes whatever is left and joins the threads. Nothing is queued
+// on the io_context once the threads have returned, so no handler keeps a session (and the
+// core) alive in a loop.
+#include "core/http/http_server.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/log.h"
+
+namespace switchboard::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast_http = boost::beast::http;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+constexpr std::string_view kLog = "http";
+constexpr std::string_view kServerName = "switchboard";
+// After an answer that closes the connection we wait this long (at most) for the client's FIN,
+// so that request bytes we never read do not turn our close into a RST that could destroy the
+// answer before the client reads it (a 413 sent while the client is still uploading).
+constexpr std::chrono::milliseconds kMaxLinger{2000};
+// Pause before accepting again after an accept error such as EMFILE, instead of spinning.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+using BeastRequest = beast_http::request<beast_http::string_body>;
+using BeastResponse = beast_http::response<beast_http::string_body>;
+
+class Session;
+
+// The handlers registered for one path.
+struct PathRoutes {
+  std::string path;
+  std::map<std::string, Handler> by_method;
+  std::string allow;  // "GET, POST": the Allow header of a 405
+};
+
+class Core : public std::enable_shared_from_this<Core> {
+ public:
+  explicit Core(ServerOptions server_options)
+      : options(std::move(server_options)),
+        acceptor(asio::make_strand(ioc)),
+        accept_retry(acceptor.get_executor()) {}
+
+  // Before start(): the route table is then read-only and shared by all I/O threads.
+  void addRoute(std::string method, std::string path, Handler handler) {
+    PathRoutes& entry = routes_[path];
+    entry.path = std::move(path);
+    entry.by_method[std::move(method)] = std::move(handler);
+  }
+
+  // Orders paths longest first: the first match is then the exact one or the longest prefix.
+  void freezeRoutes() {
+    by_length_.clear();
+    for (auto& [path, entry] : routes_) {
+      entry.allow.clear();
+      for (const auto& [method, handler] : entry.by_method) {
+        if (!entry.allow.empty()) {
+          entry.allow += ", ";
+        }
+        entry.allow += method;
+      }
+      by_length_.push_back(&entry);
+    }
+    std::stable_sort(
+        by_length_.begin(), by_length_.end(),
+        [](const PathRoutes* a, const PathRoutes* b) { return a->path.size() > b->path.size(); });
+  }
+
+  // After the I/O threads are joined: releases whatever the handlers captured, even if a
+  // Responder still keeps this core alive.
+  void clearRoutes() {
+    by_length_.clear();
+    routes_.clear();
+  }
+
+  const PathRoutes* findPath(std::string_view path) const {
+    for (const PathRoutes* entry : by_length_) {
+      const std::string& p = entry->path;
+      if (p == path || (!p.empty() && p.back() == '/' && path.starts_with(p))) {
+        return entry;
+      }
+    }
+    return nullptr;
+  }
+
+  void doAccept();
+
+  // Returns false once the server is stopping: the caller then drops the connection.
+  bool registerSession(const std::shared_ptr<Session>& session);
+  void deregisterSession(const Session* session);
+  std::vector<std::shared_ptr<Session>> liveSessions();
+
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  void beginStopping() {
+    std::lock_guard lock(mu_);
+    stopping_.store(true, std::memory_order_release);
+  }
+  // Waits until every connection has closed or `timeout` passed, then refuses all further
+  // answers. Returns how many connections were still open.
+  size_t drainAndClose(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    sessions_gone_.wait_for(lock, timeout, [&] { return sessions_.empty(); });
+    closed_ = true;
+    return sessions_.size();
+  }
+
+  // Posts `fn` to `executor` unless the server has given up on its connections. Holding the
+  // mutex while posting makes drainAndClose() a clean cut: nothing is posted after it.
+  template <typename Fn>
+  bool postUnlessClosed(const asio::any_io_executor& executor, Fn&& fn) {
+    std::lock_guard lock(mu_);
+    if (closed_) {
+      return false;
+    }
+    asio::post(executor, std::forward<Fn>(fn));
+    return true;
+  }
+
+  const ServerOptions options;
+  // Declared before the I/O objects that use it, so it is destroyed after them.
+  asio::io_context ioc;
+  tcp::acceptor acceptor;           // on its own strand
+  asio::steady_timer accept_retry;  // same strand as the acceptor
+
+ private:
+  void onAccept(const error_code& ec, tcp::socket socket);
+
+  std::map<std::string, PathRoutes> routes_;
+  std::vector<const PathRoutes*> by_length_;
+
+  std::mutex mu_;  // guards sessions_, closed_ and changes of stopping_
+  std::condition_variable sessions_gone_;
+  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;
+  bool closed_ = false;
+  std::atomic<bool> stopping_{false};
+};
+
+std::string endpointText(const tcp::endpoint& endpoint) {
+  const asio::ip::address address = endpoint.address();
+  std::string text = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return text + ":" + std::to_string(endpoint.port());
+}
+
+std::string remoteAddressOf(const tcp::socket& socket) {
+  error_code ec;
+  tcp::endpoint endpoint = socket.remote_endpoint(ec);
+  if (ec) {
+    return {};
+  }
+  asio::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return address.to_string();
+}
+
+// A header name is a token; a value must not smuggle a line break into the response.
+bool validHeader(std::string_view name, std::string_view value) {
+  if (name.empty()) {
+    return false;
+  }
+  for (unsigned char c : name) {
+    if (c <= ' ' || c >= 0x7f || c == ':') {
+      return false;
+    }
+  }
+  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+bool isFramingHeader(beast_http::field field) {
+  return field == beast_http::field::content_length ||
+         field == beast_http::field::transfer_encoding || field == beast_http::field::connection;
+}
+
+BeastResponse buildResponse(Response&& answer, unsigned version) {
+  if (answer.status < 200 || answer.status > 999) {
+    log::error(kLog, "handler answered with invalid status " + std::to_string(answer.status));
+    answer = jsonError(500, errcName(Errc::kInternal), "invalid response status");
+  }
+  BeastResponse res;
+  res.version(version);
+  res.result(static_cast<unsigned>(answer.status));
+  // Framing (Content-Length, Connection) belongs to the server; everything else is passed on.
+  for (auto& [name, value] : answer.headers) {
+    if (!validHeader(name, value)) {
+      log::warn(kLog, "dropping invalid response header '" + name + "'");
+      continue;
+    }
+    if (isFramingHeader(beast_http::string_to_field(name))) {
+      continue;
+    }
+    res.insert(name, value);
+  }
+  if (res.find(beast_http::field::content_type) == res.end() && !answer.content_type.empty() &&
+      validHeader("Content-Type", answer.content_type)) {
+    res.set(beast_http::field::content_type, answer.content_type);
+  }
+  if (res.find(beast_http::field::server) == res.end()) {
+    res.set(beast_http::field::server, kServerName);
+  }
+  // These statuses carry no body (prepare_payload() throws if one is present).
+  if (answer.status == 204 || answer.status == 304) {
+    answer.body.clear();
+  }
+  res.body() = std::move(answer.body);
+  return res;
+}
+
+bool isHttpProtocolError(const error_code& ec) {
+  return ec.category() == beast_http::make_error_code(beast_http::error::bad_method).category();
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<Core> core, tcp::socket socket)
+      : core_(std::move(core)),
+        executor_(socket.get_executor()),
+        socket_(std::move(socket)),
+        deadline_(executor_),
+        remote_address_(remoteAddressOf(socket_)) {}
+
+  ~Session() {
+    // Normally close() has deregistered us; this covers a session dropped before it started.
+    if (phase_ != Phase::kClosed) {
+      core_->deregisterSession(this);
+    }
+  }
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start() {
+    asio::dispatch(executor_, [self = shared_from_this()] { self->doRead(); });
+  }
+
+  // Any thread. Closes the connection if it is between requests; otherwise it closes after
+  // its current answer (doRead() sees the core stopping).
+  void shutdownIfIdle() {
+    asio::post(executor_, [self = shared_from_this()] {
+      const bool idle_reading = self->phase_ == Phase::kReading &&
+                                (!self->parser_ || !self->parser_->got_some()) &&
+                                self->buffer_.size() == 0;
+      if (idle_reading || self->phase_ == Phase::kLingering) {
+        self->close();
+      }
+    });
+  }
+
+  // Any thread. Closes the connection whatever it is doing.
+  void forceClose() {
+    asio::post(executor_, [self = shared_from_this()] { self->close(); });
+  }
+
+  // Any thread (the Responder). A no-op once the server has given up on its connections;
+  // returns whether the answer was passed on.
+  bool deliver(Response answer) {
+    return core_->postUnlessClosed(
+        executor_, [self = shared_from_this(), answer = std::move(answer)]() mutable {
+          self->onAnswer(std::move(answer));
+        });
+  }
+
+ private:
+  enum class Phase { kReading, kHandling, kWriting, kLingering, kClosed };
+
+  // Shared by all copies of one Responder: answers at most once, and answers 500 if every
+  // copy is dropped unanswered (a handler bug would otherwise hang the connection).
+  class PendingAnswer {
+   public:
+    explicit PendingAnswer(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    ~PendingAnswer() {
+      if (!answered_.exchange(true) && session_->deliver(jsonError(500, errcName(Errc::kInternal),
+                                                                   "request was not answered"))) {
+        log::error(kLog, "handler dropped its Responder without answering");
+      }
+    }
+    PendingAnswer(const PendingAnswer&) = delete;
+    PendingAnswer& operator=(const PendingAnswer&) = delete;
+
+    void answer(Response response) {
+      if (answered_.exchange(true)) {
+        log::warn(kLog, "Responder called more than once; later answer ignored");
+        return;
+      }
+      session_->deliver(std::move(response));
+    }
+
+   private:
+    std::shared_ptr<Session> session_;
+    std::atomic<bool> answered_{false};
+  };
+
+  void doRead() {
+    if (phase_ == Phase::kClosed) {
+      return;
+    }
+    if (core_->stopping()) {
+      close();
+      return;
+    }
+    const ServerOptions& options = core_->options;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<size_t>(options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser_->body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
+    phase_ = Phase::kReading;
+    armDeadline(options.read_timeout);
+    beast_http::async_read(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](const error_code& ec, size_t) { self->onRead(ec); });
+  }
+
+  void onRead(const error_code& ec) {
+    const bool timed_out = timed_out_;
+    disarmDeadline();
+    if (phase_ == Phase::kClosed) {
+      return;
+    }
+    if (!ec) {
+      handleRequest();
+      return;
+    }
+    // Whatever went wrong, nothing more is read from this connection.
+    request_version_ = 11;
+    request_keep_alive_ = false;
+    if (timed_out) {
+      if (parser_->got_some() || buffer_.size() > 0) {
+        writeResponse(jsonError(408, errcName(Errc::kTimeout), "request not received in time"));
+      } else {
+        close();  // an idle keep-alive connection: nothing to answer
+      }
+    } else if (ec == beast_http::error::body_limit) {
+      writeResponse(jsonError(
+          413, errcName(Errc::kTooLarge),
+          "request body exceeds " + std::to_string(core_->options.max_body_bytes) + " bytes"));
+    } else if (ec == beast_http::error::header_limit) {
+      writeResponse(jsonError(
+          431, errcName(Errc::kTooLarge),
+          "request headers exceed " + std::to_string(core_->options.max_header_bytes) + " bytes"));
+    } else if (ec == beast_http::error::end_of_stream || ec == beast_http::error::partial_message) {
+      close();  // the client went away
+    } else if (isHttpProtocolError(ec)) {
+      writeResponse(jsonError(400, errcName(Errc::kMalformedInput), "malformed HTTP request"));
+    } else {
+      if (ec != asio::error::operation_aborted) {
+        log::debug(kLog, "read from " + remote_address_ + " failed: " + ec.message());
+      }
+      close();
+    }
+  }
+
+  void handleRequest() {
+    BeastRequest message = parser_->release();
+    parser_.reset();
+    request_version_ = message.version();
+    request_keep_alive_ = message.keep_alive();
+
+    Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    const size_t question = request.target.find('?');
+    request.path = request.target.substr(0, question);
+    if (question != std::string::npos) {
+      request.query = request.target.substr(question + 1);
+    }
+    request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
+    for (const auto& field : message) {
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_address_;
+    phase_ = Phase::kHandling;
+
+    const PathRoutes* routes = core_->findPath(request.path);
+    if (routes == nullptr) {
+      writeResponse(jsonError(404, errcName(Errc::kNotFound), "no route for " + request.path));
+      return;
+    }
+    auto handler = routes->by_method.find(request.method);
+    if (handler == routes->by_method.end()) {
+      Response answer = jsonError(405, "method_not_allowed",
+                                  request.method + " is not allowed on " + request.path);
+      answer.headers.emplace_back("Allow", routes->allow);
+      writeResponse(std::move(answer));
+      return;
+    }
+
+    auto pending = std::make_shared<PendingAnswer>(shared_from_this());
+    Responder respond = [pending](Response response) { pending->answer(std::move(response)); };
+    try {
+      handler->second(std::move(request), std::move(respond));
+    } catch (const std::exception& e) {
+      log::error(kLog, "handler for " + routes->path + " threw: " + e.what());
+      pending->answer(jsonError(500, errcName(Errc::kInternal), "internal error"));
+    } catch (...) {
+      log::error(kLog, "handler for " + routes->path + " threw a non-exception");
+      pending->answer(jsonError(500, errcName(Errc::kInternal), "internal error"));
+    }
+  }
+
+  // On the strand: the handler's answer arrives.
+  void onAnswer(Response answer) {
+    if (phase_ != Phase::kHandling) {
+      return;  // the connection was closed meanwhile
+    }
+    writeResponse(std::move(answer));
+  }
+
+  void writeResponse(Response answer) {
+    try {
+      response_ = buildResponse(std::move(answer), request_version_);
+    } catch (const std::exception& e) {
+      log::error(kLog, std::string("cannot build response: ") + e.what());
+      response_ = buildResponse(jsonError(500, errcName(Errc::kInternal), "invalid response"),
+                                request_version_);
+    }
+    response_.keep_alive(request_keep_alive_ && !core_->stopping());
+    response_.prepare_payload();
+    phase_ = Phase::kWriting;
+    armDeadline(core_->options.read_timeout);  // a client that stops reading is dropped too
+    beast_http::async_write(
+        socket_, response_,
+        [self = shared_from_this()](const error_code& ec, size_t) { self->onWrite(ec); });
+  }
+
+  void onWrite(const error_code& ec) {
+    disarmDeadline();
+    if (phase_ == Phase::kClosed) {
+      return;
+    }
+    const bool keep_alive = response_.keep_alive();
+    response_ = {};
+    if (ec) {
+      log::debug(kLog, "write to " + remote_address_ + " failed: " + ec.message());
+      close();
+    } else if (keep_alive) {
+      doRead();
+    } else {
+      linger();
+    }
+  }
+
+  // Half-closes, then discards what the client still sends until it closes or kMaxLinger.
+  void linger() {
+    if (core_->stopping()) {
+      close();
+      return;
+    }
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    phase_ = Phase::kLingering;
+    const std::chrono::milliseconds read_timeout = core_->options.read_timeout;
+    armDeadline(read_timeout > std::chrono::milliseconds::zero()
+                    ? std::min(read_timeout, kMaxLinger)
+                    : kMaxLinger);
+    discardMore();
+  }
+
+  void discardMore() {
+    socket_.async_read_some(asio::buffer(buffer_.prepare(4096)),
+                            [self = shared_from_this()](const error_code& ec, size_t) {
+                              if (ec || self->phase_ != Phase::kLingering) {
+                                self->close();
+                                return;
+                              }
+                              self->discardMore();
+                            });
+  }
+
+  void close() {
+    if (phase_ == Phase::kClosed) {
+      return;
+    }
+    phase_ = Phase::kClosed;
+    disarmDeadline();
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    parser_.reset();
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+    core_->deregisterSession(this);
+  }
+
+  // One deadline per session covers the current read, write or linger. On expiry it cancels
+  // the socket's operations instead of closing it, so that a 408 can still be written.
+  void armDeadline(std::chrono::milliseconds timeout) {
+    ++deadline_generation_;
+    timed_out_ = false;
+    if (timeout <= std::chrono::milliseconds::zero()) {
+      return;  // no limit configured
+    }
+    deadline_.expires_after(timeout);
+    deadline_.async_wait(
+        [self = shared_from_this(), generation = deadline_generation_](const error_code& ec) {
+          if (!ec && generation == self->deadline_generation_ && self->phase_ != Phase::kClosed) {
+            self->timed_out_ = true;
+            error_code ignored;
+            self->socket_.cancel(ignored);
+          }
+        });
+  }
+
+  void disarmDeadline() {
+    ++deadline_generation_;
+    timed_out_ = false;
+    deadline_.cancel();
+  }
+
+  // Declared first: the socket and timer must be destroyed while the io_context still exists.
+  const std::shared_ptr<Core> core_;
+  const asio::any_io_executor executor_;  // the connection's strand
+  tcp::socket socket_;
+  asio::steady_timer deadline_;
+  const std::string remote_address_;
+
+  // Everything below is touched only on the strand.
+  Phase phase_ = Phase::kReading;
+  boost::beast::flat_buffer buffer_;
+  std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
+  BeastResponse response_;  // alive while async_write runs
+  unsigned request_version_ = 11;
+  bool request_keep_alive_ = false;
+  uint64_t deadline_generation_ = 0;
+  bool timed_out_ = false;
+};
+
+void Core::doAccept() {
+  acceptor.async_accept(asio::make_strand(ioc),
+                        [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+                          self->onAccept(ec, std::move(socket));
+                        });
+}
+
+void Core::onAccept(const error_code& ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+    return;
+  }
+  if (ec) {
+    // EMFILE and friends: keep the listener alive, try again shortly.
+    log::warn(kLog, "accept failed: " + ec.message());
+    accept_retry.expires_after(kAcceptRetryDelay);
+    accept_retry.async_wait([self = shared_from_this()](const error_code& wait_ec) {
+      if (!wait_ec && self->acceptor.is_open()) {
+        self->doAccept();
+      }
+    });
+    return;
+  }
+  auto session = std::make_shared<Session>(shared_from_this(), std::move(socket));
+  if (registerSession(session)) {
+    session->start();
+  }
+  doAccept();
+}
+
+bool Core::registerSession(const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(mu_);
+  if (stopping()) {
+    return false;
+  }
+  sessions_.emplace(session.get(), session);
+  return true;
+}
+
+void Core::deregisterSession(const Session* session) {
+  std::lock_guard lock(mu_);
+  if (sessions_.erase(session) > 0 && sessions_.empty()) {
+    sessions_gone_.notify_all();
+  }
+}
+
+std::vector<std::shared_ptr<Session>> Core::liveSessions() {
+  std::vector<std::weak_ptr<Session>> weak;
+  {
+    std::lock_guard lock(mu_);
+    weak.reserve(sessions_.size());
+    for (const auto& [key, session] : sessions_) {
+      weak.push_back(session);
+    }
+  }
+  // Locked outside the mutex: dropping a last reference runs ~Session, which takes it.
+  std::vector<std::shared_ptr<Session>> live;
+  for (const auto& w : weak) {
+    if (auto s = w.lock()) {
+      live.push_back(std::move(s));
+    }
+  }
+  return live;
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  explicit Impl(ServerOptions options) : core_(std::make_shared<Core>(std::move(options))) {}
+
+  ~Impl() { stop(); }
+
+  void route(std::string method, std::string path, Handler handler) {
+    std::lock_guard lock(lifecycle_mu_);
+    if (state_ != State::kNew) {
+      log::error(kLog, "route " + method + " " + path + " registered after start(); ignored");
+      return;
+    }
+    core_->addRoute(std::move(method), std::move(path), std::move(handler));
+  }
+
+  Status start() {
+    std::lock_guard lock(lifecycle_mu_);
+    if (state_ != State::kNew) {
+      return makeError(Errc::kInternal, "HTTP server already started or stopped");
+    }
+    const ServerOptions& options = core_->options;
+    error_code ec;
+    const asio::ip::address address = asio::ip::make_address(options.address, ec);
+    if (ec) {
+      return makeError(Errc::kConfig, "HTTP listen address '" + options.address +
+                                          "' is not a numeric IPv4 or IPv6 address");
+    }
+    const tcp::endpoint endpoint(address, options.port);
+    tcp::acceptor& acceptor = core_->acceptor;
+    const auto fail = [&](std::string_view what) {
+      error_code ignored;
+      acceptor.close(ignored);
+      return makeError(Errc::kIo, "cannot listen on " + endpointText(endpoint) + ": " +
+                                      std::string(what) + ": " + ec.message());
+    };
+    if (acceptor.open(endpoint.protocol(), ec)) {
+      return fail("open");
+    }
+    if (acceptor.set_option(asio::socket_base::reuse_address(true), ec)) {
+      return fail("SO_REUSEADDR");
+    }
+    if (acceptor.bind(endpoint, ec)) {
+      return fail("bind");
+    }
+    if (acceptor.listen(asio::socket_base::max_listen_connections, ec)) {
+      return fail("listen");
+    }
+    const tcp::endpoint bound = acceptor.local_endpoint(ec);
+    if (ec) {
+      return fail("local_endpoint");
+    }
+    port_.store(bound.port());
+
+    core_->freezeRoutes();
+    core_->doAccept();
+    work_.emplace(asio::make_work_guard(core_->ioc));
+    const int thread_count = std::max(1, options.threads);
+    threads_.reserve(static_cast<size_t>(thread_count));
+    for (int i = 0; i < thread_count; ++i) {
+      threads_.emplace_back([core = core_] { runIoThread(*core); });
+    }
+    state_ = State::kRunning;
+    log::info(kLog, "listening on " + endpointText(bound));
+    return okStatus();
+  }
+
+  uint16_t port() const { return port_.load(); }
+
+  void stop() {
+    std::lock_guard lock(lifecycle_mu_);
+    const State previous = state_;
+    state_ = State::kStopped;
+    if (previous != State::kRunning) {
+      return;
+    }
+    Core& core = *core_;
+    core.beginStopping();
+    asio::post(core.acceptor.get_executor(), [core = core_] {
+      error_code ignored;
+      core->acceptor.close(ignored);
+      core->accept_retry.cancel();
+    });
+    for (const auto& session : core.liveSessions()) {
+      session->shutdownIfIdle();
+    }
+    if (const size_t busy = core.drainAndClose(core.options.drain_timeout); busy > 0) {
+      log::warn(kLog, std::to_string(busy) +
+                          " connection(s) still busy after the drain timeout; closing them");
+    }
+    for (const auto& session : core.liveSessions()) {
+      session->forceClose();
+    }
+    // Every socket and timer is closed or about to be: the threads run out of work and return.
+    work_.reset();
+    for (std::thread& thread : threads_) {
+      thread.join();
+    }
+    threads_.clear();
+    core.clearRoutes();
+    log::info(kLog, "stopped");
+  }
+
+ private:
+  enum class State { kNew, kRunning, kStopped };
+
+  static void runIoThread(Core& core) {
+    for (;;) {
+      try {
+        core.ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        log::error(kLog, std::string("I/O thread caught: ") + e.what());
+      }
+    }
+  }
+
+  std::shared_ptr<Core> core_;
+  std::mutex lifecycle_mu_;  // serializes route(), start() and stop()
+  State state_ = State::kNew;
+  std::atomic<uint16_t> port_{0};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+};
+
+HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::route(std::string method, std::string path, Handler handler) {
+  impl_->route(std::move(method), std::move(path), std::move(handler));
+}
+
+Status HttpServer::start() {
+  return impl_->start();
+}
+
+uint16_t HttpServer::port() const {
+  return impl_->port();
+}
+
+void HttpServer::stop() {
+  impl_->stop();
+}
+
+}  // namespace switchboard::http

@@ -1,0 +1,86 @@
+// The helpdesk-facing HTTP API for agents. Each call becomes one switchboard.v1.AgentEvent on
+// the agent-events topic, keyed by pool id (so it reaches the dispatch task that owns the
+// pool), and is answered 202 only once the record's delivery report came back; 503 with
+// Retry-After otherwise.
+//
+//   POST /v1/agents/{agent_id}/presence
+//        {"pool_id":"default", "presence":"available|away|offline",
+//         "capacities":{"chat":3,"email":5}, "skills":["en"], "display_name":"Alice"}
+//   POST /v1/agents/{agent_id}/complete  {"pool_id":"default", "work_item_id":"..."}
+//   POST /v1/agents/{agent_id}/accept    {"pool_id":"default", "work_item_id":"..."}
+//   POST /v1/agents/{agent_id}/reject    {"pool_id":"default", "work_item_id":"...",
+//                                         "reason":"busy"}
+//
+// Every body may carry "request_id": the event id is derived from it, so a helpdesk that
+// retries with the same request_id produces the same event. pool_id defaults to
+// AgentApiOptions::default_pool_id. With a bearer token configured, every call needs
+// `Authorization: Bearer <token>` (401 otherwise).
+//
+// Lifecycle: construct after the producer, attach() before the server starts, stop the server
+// before destroying the API; the destructor waits for outstanding delivery reports. Requests
+// run on the server's threads, reports on the producer's poll thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/http/http_server.h"
+#include "core/kafka/producer.h"
+#include "core/metrics/metrics_registry.h"
+#include "core/result.h"
+#include "core/topics.h"
+#include "router/api/agent_api_probe.h"
+#include "switchboard/v1/agent_event.pb.h"
+
+namespace switchboard::router {
+
+struct AgentApiOptions {
+  // Empty: no authentication (only behind a trusted network edge).
+  std::string bearer_token;
+  std::string default_pool_id = "default";
+  std::chrono::seconds retry_after{5};
+};
+
+// Parses and validates one agent API request (path, content type, body) into the AgentEvent
+// to produce: kNotFound for an unknown path, kUnsupportedMediaType, kMalformedInput,
+// kMissingField or kInvalidArgument for a bad body. `action` is set as soon as it is known
+// (for metrics). Pure and thread-safe; exposed for tests.
+Result<v1::AgentEvent> parseAgentRequest(const http::Request& request,
+                                         std::chrono::system_clock::time_point now,
+                                         std::string_view default_pool_id, AgentAction& action);
+
+class AgentApi {
+ public:
+  static constexpr std::string_view kPrefix = "/v1/agents/";
+  static constexpr std::string_view kProducer = "api/agents";
+
+  AgentApi(kafka::Producer& producer, Topics topics, metrics::MetricsRegistry& metrics,
+           AgentApiOptions options = {});
+  ~AgentApi();
+  AgentApi(const AgentApi&) = delete;
+  AgentApi& operator=(const AgentApi&) = delete;
+
+  // Registers POST /v1/agents/ (a prefix route). Call before server.start().
+  void attach(http::HttpServer& server);
+
+ private:
+  class PendingEvent;
+
+  void handle(http::Request&& request, http::Responder respond);
+  bool authorized(const http::Request& request) const;
+  void acquire() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void release() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
+
+  kafka::Producer& producer_;
+  const Topics topics_;
+  const AgentApiOptions options_;
+  const std::string token_digest_;  // SHA-256 of the token: compared in constant time
+  const std::string event_type_;
+  AgentApiProbe probe_;
+  std::atomic<int64_t> in_flight_{0};
+};
+
+}  // namespace switchboard::router

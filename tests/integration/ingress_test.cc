@@ -1,0 +1,483 @@
+// The ingress host and the agent API over real HTTP against the embedded Kafka cluster:
+// accepted means the record is on its topic; refused input is answered 4xx and dead-lettered
+// raw; Kafka trouble is answered 503 with Retry-After.
+#include <chrono>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+
+#include "connectors/ingress/ingress_host.h"
+#include "connectors/register_all.h"
+#include "core/http/http_server.h"
+#include "core/kafka/consumer.h"
+#include "core/kafka/embedded_cluster.h"
+#include "core/kafka/partition_reader.h"
+#include "core/kafka/producer.h"
+#include "core/metrics/metrics_registry.h"
+#include "core/topics.h"
+#include "router/api/agent_api.h"
+#include "switchboard/v1/agent_event.pb.h"
+#include "switchboard/v1/dead_letter.pb.h"
+#include "switchboard/v1/inbound_message.pb.h"
+#include "tests/integration/support/http_client.h"
+#include "tests/integration/support/wait.h"
+
+namespace switchboard {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::HttpClient;
+using testing::HttpHeaders;
+using testing::HttpResponse;
+
+constexpr int32_t kInboundPartitions = 4;
+constexpr int32_t kAgentEventPartitions = 2;
+constexpr const char* kLocalhost = "127.0.0.1";
+
+constexpr std::string_view kChatBody = R"({"visitor_id":"v-42","message_id":"c-1",
+  "session_id":"s-9","text":"Hi there","name":"Ana","email":"Ana@Example.com",
+  "language":"pt-BR","attributes":{"page":"/pricing"}})";
+
+struct Record {
+  std::string key;
+  std::string value;
+  std::string event_id;
+  std::string event_type;
+};
+
+struct StackOptions {
+  std::chrono::milliseconds delivery_timeout{30000};
+  std::string bearer_token;
+};
+
+// The value of one Prometheus series in render() output, or -1 when it is absent.
+double metricValue(const std::string& rendered, const std::string& series) {
+  std::istringstream lines(rendered);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
+}
+
+class IngressTest : public ::testing::Test {
+ protected:
+  void start(const StackOptions& options = {}) {
+    auto cluster = kafka::EmbeddedCluster::start();
+    ASSERT_TRUE(cluster.has_value()) << cluster.error().describe();
+    cluster_ = std::move(*cluster);
+    ASSERT_TRUE(cluster_
+                    ->createTopics({{topics_.inbound, kInboundPartitions},
+                                    {topics_.dead_letters, 1},
+                                    {topics_.agent_events, kAgentEventPartitions}})
+                    .has_value());
+    settings_.brokers = cluster_->bootstrapServers();
+
+    kafka::ProducerOptions producer_options;
+    producer_options.delivery_timeout = options.delivery_timeout;
+    auto producer = kafka::Producer::create(settings_, producer_options);
+    ASSERT_TRUE(producer.has_value()) << producer.error().describe();
+    producer_ = std::move(*producer);
+    auto reader = kafka::PartitionReader::create(settings_);
+    ASSERT_TRUE(reader.has_value()) << reader.error().describe();
+    reader_ = std::move(*reader);
+
+    ASSERT_TRUE(connectors::registerAllConnectors(registry_, {}).has_value());
+    host_ = std::make_unique<connectors::IngressHost>(*producer_, topics_, metrics_, registry_);
+    router::AgentApiOptions agent_options;
+    agent_options.bearer_token = options.bearer_token;
+    agents_ = std::make_unique<router::AgentApi>(*producer_, topics_, metrics_, agent_options);
+
+    http::ServerOptions server_options;
+    server_options.address = kLocalhost;
+    server_options.port = 0;
+    server_ = std::make_unique<http::HttpServer>(server_options);
+    host_->attach(*server_);
+    agents_->attach(*server_);
+    auto started = server_->start();
+    ASSERT_TRUE(started.has_value()) << started.error().describe();
+    port_ = server_->port();
+  }
+
+  void TearDown() override {
+    if (server_) server_->stop();
+    server_.reset();
+    agents_.reset();
+    host_.reset();
+    reader_.reset();
+    producer_.reset();
+    cluster_.reset();
+  }
+
+  Result<HttpResponse> post(std::string_view path, std::string_view body,
+                            const HttpHeaders& headers = {}) {
+    return HttpClient::post(kLocalhost, port_, path, body, headers);
+  }
+
+  // Everything currently on one partition, read at once (no waiting).
+  std::vector<Record> readPartition(const std::string& topic, int32_t partition) {
+    std::vector<Record> records;
+    auto status = reader_->readToEnd(
+        topic, partition, 0,
+        [&](const rd_kafka_message_t& m) {
+          Record r;
+          r.key = std::string(kafka::messageKey(&m));
+          r.value = std::string(kafka::messageValue(&m));
+          r.event_id = std::string(kafka::messageHeader(&m, kafka::kIdHeader).value_or(""));
+          r.event_type = std::string(kafka::messageHeader(&m, kafka::kTypeHeader).value_or(""));
+          records.push_back(std::move(r));
+          return okStatus();
+        },
+        10s);
+    EXPECT_TRUE(status.has_value()) << status.error().describe();
+    return records;
+  }
+
+  // Waits until the partition holds at least `count` records.
+  std::vector<Record> awaitRecords(const std::string& topic, int32_t partition, size_t count) {
+    std::vector<Record> records;
+    testing::eventually(
+        [&] {
+          records = readPartition(topic, partition);
+          return records.size() >= count;
+        },
+        15s);
+    return records;
+  }
+
+  size_t totalRecords(const std::string& topic, int32_t partitions) {
+    size_t total = 0;
+    for (int32_t p = 0; p < partitions; ++p) total += readPartition(topic, p).size();
+    return total;
+  }
+
+  double metric(const std::string& series) { return metricValue(metrics_.render(), series); }
+
+  Topics topics_;
+  kafka::KafkaSettings settings_;
+  metrics::MetricsRegistry metrics_;
+  connectors::ConnectorRegistry registry_;
+  std::unique_ptr<kafka::EmbeddedCluster> cluster_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<kafka::PartitionReader> reader_;
+  std::unique_ptr<connectors::IngressHost> host_;
+  std::unique_ptr<router::AgentApi> agents_;
+  std::unique_ptr<http::HttpServer> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(IngressTest, ChatMessageIsOnTheInboundTopicWhenAccepted) {
+  start();
+  auto response =
+      post("/v1/chat/messages", kChatBody,
+           {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
+  ASSERT_TRUE(response.has_value()) << response.error().describe();
+  ASSERT_EQ(response->status, 202) << response->body;
+  boost::json::value answer = boost::json::parse(response->body);
+  std::string event_id(answer.at("event_id").as_string());
+  EXPECT_EQ(answer.at("status").as_string(), "accepted");
+  EXPECT_EQ(answer.at("idempotency_key").as_string(), "chat:v-42:c-1");
+
+  // Accepted means durable: the record is there already, no waiting.
+  int32_t partition = kafka::Producer::partitionForKey("chat:v-42", kInboundPartitions);
+  std::vector<Record> records = readPartition(topics_.inbound, partition);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].key, "chat:v-42");
+  EXPECT_EQ(records[0].event_id, event_id);
+  EXPECT_EQ(records[0].event_type, "switchboard.v1.InboundMessage");
+
+  v1::InboundMessage message;
+  ASSERT_TRUE(message.ParseFromString(records[0].value));
+  EXPECT_EQ(message.channel(), v1::CHANNEL_CHAT);
+  EXPECT_EQ(message.provider(), "webchat");
+  EXPECT_EQ(message.sender().value(), "chat:v-42");
+  EXPECT_EQ(message.sender().display_name(), "Ana");
+  EXPECT_EQ(message.text(), "Hi there");
+  EXPECT_EQ(message.language(), "pt-BR");
+  EXPECT_EQ(message.thread().provider_conversation_id(), "s-9");
+  EXPECT_EQ(message.attributes().at("page"), "/pricing");
+  EXPECT_EQ(message.attributes().at("email"), "ana@example.com");
+  EXPECT_EQ(message.envelope().event_id(), event_id);
+  EXPECT_EQ(message.envelope().idempotency_key(), "chat:v-42:c-1");
+  EXPECT_EQ(message.envelope().trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(message.envelope().producer(), "connector/chat");
+  EXPECT_GT(message.envelope().received_at().seconds(), 0);
+
+  EXPECT_EQ(metric(R"(switchboard_ingress_requests_total{channel="chat",outcome="accepted"})"), 1);
+  EXPECT_EQ(metric(R"(switchboard_ingress_request_duration_seconds_count{channel="chat"})"), 1);
+}
+
+TEST_F(IngressTest, RetriedChatMessageKeepsItsEventId) {
+  start();
+  auto first = post("/v1/chat/messages", kChatBody);
+  auto retry = post("/v1/chat/messages", kChatBody);
+  ASSERT_TRUE(first.has_value() && retry.has_value());
+  ASSERT_EQ(first->status, 202);
+  ASSERT_EQ(retry->status, 202);
+  EXPECT_EQ(boost::json::parse(first->body).at("event_id"),
+            boost::json::parse(retry->body).at("event_id"));
+
+  // Both land (the router's first stage drops the repeat), with the same sb-id.
+  int32_t partition = kafka::Producer::partitionForKey("chat:v-42", kInboundPartitions);
+  std::vector<Record> records = readPartition(topics_.inbound, partition);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].event_id, records[1].event_id);
+  EXPECT_EQ(metric(R"(switchboard_ingress_requests_total{channel="chat",outcome="accepted"})"), 2);
+}
+
+TEST_F(IngressTest, MalformedJsonIsRejectedAndDeadLettered) {
+  start();
+  const std::string raw = R"({"visitor_id":"v-42","text":)";
+  auto response = post("/v1/chat/messages", raw, {{"User-Agent", "widget/1.0"}});
+  ASSERT_TRUE(response.has_value()) << response.error().describe();
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(response->header("Content-Type"), "application/json");
+  boost::json::value error = boost::json::parse(response->body);
+  EXPECT_EQ(error.at("error").at("code").as_string(), "malformed_json");
+  EXPECT_FALSE(error.at("error").at("message").as_string().empty());
+
+  std::vector<Record> letters = awaitRecords(topics_.dead_letters, 0, 1);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].key, "connector/chat");
+  EXPECT_EQ(letters[0].event_type, "switchboard.v1.DeadLetter");
+  v1::DeadLetter letter;
+  ASSERT_TRUE(letter.ParseFromString(letters[0].value));
+  EXPECT_EQ(letters[0].event_id, letter.envelope().event_id());
+  EXPECT_EQ(letter.source(), "connector/chat");
+  EXPECT_EQ(letter.reason(), "malformed_json");
+  EXPECT_FALSE(letter.detail().empty());
+  EXPECT_EQ(letter.payload(), raw);
+  EXPECT_EQ(letter.content_type(), "application/json");
+  EXPECT_EQ(letter.attributes().at("method"), "POST");
+  EXPECT_EQ(letter.attributes().at("path"), "/v1/chat/messages");
+  EXPECT_EQ(letter.attributes().at("remote").rfind("127.0.0.1", 0), 0u);
+  EXPECT_EQ(letter.attributes().at("user_agent"), "widget/1.0");
+  EXPECT_EQ(letter.envelope().producer(), "connector/chat");
+
+  EXPECT_EQ(totalRecords(topics_.inbound, kInboundPartitions), 0u);
+  EXPECT_EQ(metric(R"(switchboard_ingress_requests_total{channel="chat",outcome="rejected"})"), 1);
+  EXPECT_EQ(metric(R"(switchboard_ingress_rejects_total{channel="chat",reason="malformed_json"})"),
+            1);
+  EXPECT_TRUE(testing::eventually([&] {
+    return metric(
+               R"(switchboard_dead_letters_total{reason="malformed_json",source="connector/chat"})") ==
+           1;
+  }));
+}
+
+TEST_F(IngressTest, WrongContentTypeIs415) {
+  start();
+  auto response = post("/v1/chat/messages", kChatBody, {{"Content-Type", "text/plain"}});
+  ASSERT_TRUE(response.has_value()) << response.error().describe();
+  EXPECT_EQ(response->status, 415);
+  EXPECT_EQ(boost::json::parse(response->body).at("error").at("code").as_string(),
+            "wrong_content_type");
+  std::vector<Record> letters = awaitRecords(topics_.dead_letters, 0, 1);
+  ASSERT_EQ(letters.size(), 1u);
+  v1::DeadLetter letter;
+  ASSERT_TRUE(letter.ParseFromString(letters[0].value));
+  EXPECT_EQ(letter.reason(), "wrong_content_type");
+  EXPECT_EQ(letter.content_type(), "text/plain");
+  EXPECT_EQ(
+      metric(R"(switchboard_ingress_rejects_total{channel="chat",reason="wrong_content_type"})"),
+      1);
+}
+
+TEST_F(IngressTest, MissingFieldIs400) {
+  start();
+  auto response = post("/v1/chat/messages", R"({"text":"Hi"})");
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(boost::json::parse(response->body).at("error").at("code").as_string(), "missing_field");
+}
+
+TEST_F(IngressTest, AgentPresenceBecomesAnAgentEvent) {
+  start();
+  auto response = post("/v1/agents/alice/presence", R"({"pool_id":"support","presence":"available",
+      "capacities":{"chat":3,"email":5},"skills":["en","billing"],"display_name":"Alice"})");
+  ASSERT_TRUE(response.has_value()) << response.error().describe();
+  ASSERT_EQ(response->status, 202) << response->body;
+  std::string event_id(boost::json::parse(response->body).at("event_id").as_string());
+
+  int32_t partition = kafka::Producer::partitionForKey("support", kAgentEventPartitions);
+  std::vector<Record> records = readPartition(topics_.agent_events, partition);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].key, "support");
+  EXPECT_EQ(records[0].event_id, event_id);
+  EXPECT_EQ(records[0].event_type, "switchboard.v1.AgentEvent");
+  v1::AgentEvent event;
+  ASSERT_TRUE(event.ParseFromString(records[0].value));
+  EXPECT_EQ(event.agent_id(), "alice");
+  EXPECT_EQ(event.pool_id(), "support");
+  ASSERT_TRUE(event.has_presence());
+  EXPECT_EQ(event.presence().presence(), v1::PRESENCE_AVAILABLE);
+  ASSERT_EQ(event.presence().capacities_size(), 2);
+  for (const auto& capacity : event.presence().capacities()) {
+    if (capacity.channel() == v1::CHANNEL_CHAT) {
+      EXPECT_EQ(capacity.max_concurrent(), 3u);
+    } else {
+      EXPECT_EQ(capacity.channel(), v1::CHANNEL_EMAIL);
+      EXPECT_EQ(capacity.max_concurrent(), 5u);
+    }
+  }
+  ASSERT_EQ(event.presence().skills_size(), 2);
+  EXPECT_EQ(event.presence().skills(0), "en");
+  EXPECT_EQ(event.presence().skills(1), "billing");
+  EXPECT_EQ(event.presence().display_name(), "Alice");
+  EXPECT_EQ(event.envelope().event_id(), event_id);
+  EXPECT_EQ(event.envelope().producer(), "api/agents");
+  EXPECT_EQ(event.envelope().trace_id().size(), 32u);
+  EXPECT_EQ(metric(R"(switchboard_agent_api_requests_total{action="presence",outcome="accepted"})"),
+            1);
+}
+
+TEST_F(IngressTest, AgentCompleteUsesDefaultPoolAndRequestId) {
+  start();
+  const std::string body = R"({"work_item_id":"wi-7","request_id":"r-1"})";
+  auto first = post("/v1/agents/bob/complete", body);
+  auto retry = post("/v1/agents/bob/complete", body);
+  ASSERT_TRUE(first.has_value() && retry.has_value());
+  ASSERT_EQ(first->status, 202) << first->body;
+  ASSERT_EQ(retry->status, 202) << retry->body;
+  std::string event_id(boost::json::parse(first->body).at("event_id").as_string());
+  EXPECT_EQ(boost::json::parse(retry->body).at("event_id").as_string(), event_id);
+
+  int32_t partition = kafka::Producer::partitionForKey("default", kAgentEventPartitions);
+  std::vector<Record> records = readPartition(topics_.agent_events, partition);
+  ASSERT_EQ(records.size(), 2u);
+  v1::AgentEvent event;
+  ASSERT_TRUE(event.ParseFromString(records[0].value));
+  EXPECT_EQ(records[0].key, "default");
+  EXPECT_EQ(event.pool_id(), "default");
+  EXPECT_EQ(event.agent_id(), "bob");
+  ASSERT_TRUE(event.has_completed());
+  EXPECT_EQ(event.completed().work_item_id(), "wi-7");
+  EXPECT_EQ(records[1].event_id, event_id);
+
+  // Without request_id every call is a new event.
+  auto a = post("/v1/agents/bob/complete", R"({"work_item_id":"wi-8"})");
+  auto b = post("/v1/agents/bob/complete", R"({"work_item_id":"wi-8"})");
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  EXPECT_NE(boost::json::parse(a->body).at("event_id"), boost::json::parse(b->body).at("event_id"));
+}
+
+TEST_F(IngressTest, AgentApiRefusesBadRequests) {
+  start();
+  struct Case {
+    std::string path;
+    std::string body;
+    int status;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"/v1/agents/alice/presence", R"({"presence":)", 400},
+           {"/v1/agents/alice/presence", R"({"presence":"sleeping"})", 400},
+           {"/v1/agents/alice/presence", R"({"capacities":{"chat":1}})", 400},
+           {"/v1/agents/alice/presence", R"({"presence":"away","capacities":{"fax":1}})", 400},
+           {"/v1/agents/alice/presence", R"({"presence":"away","capacities":{"chat":-1}})", 400},
+           {"/v1/agents/alice/complete", R"({"pool_id":"default"})", 400},
+           {"/v1/agents/al%20ice/complete", R"({"work_item_id":"wi-1"})", 400},
+           {"/v1/agents/alice/dance", R"({})", 404},
+           {"/v1/agents/alice", R"({})", 404},
+       }) {
+    auto response = post(c.path, c.body);
+    ASSERT_TRUE(response.has_value()) << response.error().describe();
+    EXPECT_EQ(response->status, c.status) << c.path << " " << c.body << " -> " << response->body;
+    EXPECT_TRUE(boost::json::parse(response->body).as_object().contains("error"));
+  }
+  auto text =
+      post("/v1/agents/alice/presence", R"({"presence":"away"})", {{"Content-Type", "text/plain"}});
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(text->status, 415);
+  EXPECT_EQ(totalRecords(topics_.agent_events, kAgentEventPartitions), 0u);
+}
+
+TEST_F(IngressTest, AgentApiRequiresTheBearerTokenWhenConfigured) {
+  start({.bearer_token = "s3cret-token"});
+  const std::string body = R"({"presence":"away"})";
+  auto none = post("/v1/agents/alice/presence", body);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->status, 401);
+  EXPECT_TRUE(none->header("WWW-Authenticate").has_value());
+
+  auto wrong = post("/v1/agents/alice/presence", body, {{"Authorization", "Bearer s3cret"}});
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_EQ(wrong->status, 401);
+
+  auto basic = post("/v1/agents/alice/presence", body, {{"Authorization", "Basic s3cret-token"}});
+  ASSERT_TRUE(basic.has_value());
+  EXPECT_EQ(basic->status, 401);
+
+  auto right = post("/v1/agents/alice/presence", body, {{"Authorization", "bearer s3cret-token"}});
+  ASSERT_TRUE(right.has_value());
+  EXPECT_EQ(right->status, 202) << right->body;
+  EXPECT_EQ(
+      metric(
+          R"(switchboard_agent_api_requests_total{action="presence",outcome="unauthenticated"})"),
+      3);
+}
+
+TEST_F(IngressTest, KafkaUnavailableAnswers503WithRetryAfter) {
+  start({.delivery_timeout = 1500ms});
+  rd_kafka_mock_broker_set_down(cluster_->mock(), 1);
+
+  auto chat = post("/v1/chat/messages", kChatBody);
+  ASSERT_TRUE(chat.has_value()) << chat.error().describe();
+  EXPECT_EQ(chat->status, 503) << chat->body;
+  EXPECT_EQ(chat->header("Retry-After"), "5");
+  EXPECT_EQ(boost::json::parse(chat->body).at("error").at("code").as_string(), "unavailable");
+
+  auto agent = post("/v1/agents/alice/presence", R"({"presence":"away"})");
+  ASSERT_TRUE(agent.has_value()) << agent.error().describe();
+  EXPECT_EQ(agent->status, 503) << agent->body;
+  EXPECT_EQ(agent->header("Retry-After"), "5");
+
+  std::string rendered = metrics_.render();
+  EXPECT_EQ(
+      metricValue(rendered,
+                  R"(switchboard_ingress_requests_total{channel="chat",outcome="unavailable"})"),
+      1);
+  EXPECT_EQ(metricValue(rendered,
+                        R"(switchboard_ingress_requests_total{channel="chat",outcome="accepted"})"),
+            0);
+  EXPECT_EQ(metricValue(
+                rendered,
+                R"(switchboard_agent_api_requests_total{action="presence",outcome="unavailable"})"),
+            1);
+
+  // Once Kafka is back, the sender's retry succeeds with the same event id.
+  rd_kafka_mock_broker_set_up(cluster_->mock(), 1);
+  std::optional<HttpResponse> retried;
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        auto r = post("/v1/chat/messages", kChatBody);
+        if (r.has_value()) retried = *r;
+        return r.has_value() && r->status == 202;
+      },
+      30s, 100ms));
+  ASSERT_TRUE(retried.has_value());
+  EXPECT_EQ(boost::json::parse(retried->body).at("idempotency_key").as_string(), "chat:v-42:c-1");
+}
+
+TEST_F(IngressTest, KafkaErrorsOnProduceAnswer503) {
+  start({.delivery_timeout = 1500ms});
+  // Every Produce request (API key 0) fails with a retriable error: more errors queued than
+  // the producer can retry within its 1.5 s delivery timeout.
+  constexpr int16_t kProduceApiKey = 0;
+  std::vector<rd_kafka_resp_err_t> errors(500, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+  rd_kafka_mock_push_request_errors_array(cluster_->mock(), kProduceApiKey, errors.size(),
+                                          errors.data());
+  auto chat = post("/v1/chat/messages", kChatBody);
+  ASSERT_TRUE(chat.has_value()) << chat.error().describe();
+  EXPECT_EQ(chat->status, 503) << chat->body;
+  EXPECT_EQ(chat->header("Retry-After"), "5");
+}
+
+}  // namespace
+}  // namespace switchboard

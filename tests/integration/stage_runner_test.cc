@@ -10,6 +10,7 @@
 
 #include "core/kafka/embedded_cluster.h"
 #include "core/kafka/producer.h"
+#include "switchboard/v1/changelog.pb.h"
 #include "tests/integration/support/topic_contents.h"
 #include "tests/integration/support/wait.h"
 
@@ -67,7 +68,8 @@ class StageRunnerTest : public ::testing::Test {
   }
 
   // Runs a runner on `state_dir` until `done` holds, then stops it cleanly.
-  void runUntil(const std::string& state_dir, const std::function<bool()>& done) {
+  void runUntil(const std::string& state_dir, const std::function<bool()>& done,
+                size_t snapshot_every_bytes = 1 << 20) {
     CountingProcessor processor;
     metrics::MetricsRegistry metrics;
     stage::StageOptions options;
@@ -77,6 +79,9 @@ class StageRunnerTest : public ::testing::Test {
     options.dead_letter_topic = "dlq";
     options.group_id = "counting";
     options.state_dir = (root_ / state_dir).string();
+    options.snapshot_every_bytes = snapshot_every_bytes;
+    if (snapshot_every_bytes < 1024) options.max_changelog_record_bytes = 120;
+    options.max_batch = 7;  // several cycles, so several changelog batches and snapshots
     auto runner = stage::StageRunner::create(settings_, options, processor, *producer_, metrics);
     ASSERT_TRUE(runner) << runner.error().describe();
     Status result = okStatus();
@@ -130,6 +135,30 @@ TEST_F(StageRunnerTest, AnotherProcessRestoresStateFromTheChangelog) {
   auto by_key = outputsByKey();
   EXPECT_EQ(by_key["a"], (std::vector<std::string>{"a=1", "a=2", "a=3"}));
   EXPECT_EQ(by_key["b"], (std::vector<std::string>{"b=1", "b=2"}));
+}
+
+TEST_F(StageRunnerTest, RestoresThroughSnapshotsSplitIntoParts) {
+  // Tiny thresholds: a snapshot every few cycles, each split into several records.
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (int i = 0; i < 60; ++i) inputs.emplace_back("k" + std::to_string(i % 9), "v");
+  produceInputs(inputs);
+  runUntil(
+      "node1", [&] { return outputCount() == 60; }, /*snapshot_every_bytes=*/300);
+  auto changelog = testing::readTopic(settings_, "counting.changelog", kPartitions);
+  size_t snapshot_parts = 0;
+  for (const auto& r : changelog) {
+    v1::ChangelogBatch batch;
+    ASSERT_TRUE(batch.ParseFromString(r.value));
+    if (batch.snapshot()) ++snapshot_parts;
+  }
+  EXPECT_GT(snapshot_parts, 2u);
+
+  produceInputs({{"k0", "v"}, {"k1", "v"}});
+  runUntil(
+      "node2", [&] { return outputCount() == 62; }, 300);
+  auto by_key = outputsByKey();
+  EXPECT_EQ(by_key["k0"].back(), "k0=8");  // 7 of the first 60, then one more
+  EXPECT_EQ(by_key["k1"].back(), "k1=8");
 }
 
 TEST_F(StageRunnerTest, DeadLettersWhatTheProcessorRejectsAndGoesOn) {

@@ -1,7 +1,5 @@
 #include "app/kafka_probe.h"
 
-#include <string>
-
 namespace switchboard::app {
 
 KafkaProbe::KafkaProbe(metrics::MetricsRegistry& metrics)
@@ -14,17 +12,29 @@ KafkaProbe::KafkaProbe(metrics::MetricsRegistry& metrics)
                    .Help("Time from produce to the broker's acknowledgement, per topic")
                    .Register(metrics.registry())) {}
 
+KafkaProbe::TopicSeries& KafkaProbe::seriesFor(std::string_view topic) {
+  std::string key(topic);
+  auto it = by_topic_.find(key);
+  if (it != by_topic_.end()) return it->second;
+  // Topic names are a fixed, small set: a bounded label.
+  TopicSeries series{
+      &delivered_.Add({{"topic", key}, {"result", "ok"}}),
+      &delivered_.Add({{"topic", key}, {"result", "error"}}),
+      &latency_.Add({{"topic", key}},
+                    prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                                                            5})};
+  return by_topic_.emplace(std::move(key), series).first->second;
+}
+
 void KafkaProbe::recordDelivered(std::string_view topic, std::chrono::microseconds latency,
                                  bool ok) {
-  // Topic names are a fixed, small set: a bounded label.
-  std::string t(topic);
-  delivered_.Add({{"topic", t}, {"result", ok ? "ok" : "error"}}).Increment();
+  TopicSeries& series = seriesFor(topic);
   if (ok) {
-    latency_
-        .Add({{"topic", t}},
-             prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                     0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})
-        .Observe(static_cast<double>(latency.count()) / 1e6);
+    series.ok->Increment();
+    series.latency->Observe(static_cast<double>(latency.count()) / 1e6);
+  } else {
+    series.error->Increment();
   }
 }
 

@@ -13,9 +13,9 @@ KafkaProbe::KafkaProbe(metrics::MetricsRegistry& metrics)
                    .Register(metrics.registry())) {}
 
 KafkaProbe::TopicSeries& KafkaProbe::seriesFor(std::string_view topic) {
-  std::string key(topic);
-  auto it = by_topic_.find(key);
+  auto it = by_topic_.find(topic);
   if (it != by_topic_.end()) return it->second;
+  std::string key(topic);
   // Topic names are a fixed, small set: a bounded label.
   TopicSeries series{
       &delivered_.Add({{"topic", key}, {"result", "ok"}}),

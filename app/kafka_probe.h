@@ -29,7 +29,11 @@ class KafkaProbe : public kafka::ProducerObserver {
 
   prometheus::Family<prometheus::Counter>& delivered_;
   prometheus::Family<prometheus::Histogram>& latency_;
-  std::unordered_map<std::string, TopicSeries> by_topic_;
+  struct TopicHash {
+    using is_transparent = void;  // look up by string_view without allocating
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, TopicSeries, TopicHash, std::equal_to<>> by_topic_;
 };
 
 }  // namespace switchboard::app

@@ -17,13 +17,11 @@ KafkaProbe::TopicSeries& KafkaProbe::seriesFor(std::string_view topic) {
   if (it != by_topic_.end()) return it->second;
   std::string key(topic);
   // Topic names are a fixed, small set: a bounded label.
-  TopicSeries series{
-      &delivered_.Add({{"topic", key}, {"result", "ok"}}),
-      &delivered_.Add({{"topic", key}, {"result", "error"}}),
-      &latency_.Add({{"topic", key}},
-                    prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                                            5})};
+  TopicSeries series{&delivered_.Add({{"topic", key}, {"result", "ok"}}),
+                     &delivered_.Add({{"topic", key}, {"result", "error"}}),
+                     &latency_.Add({{"topic", key}}, prometheus::Histogram::BucketBoundaries{
+                                                         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                         0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})};
   return by_topic_.emplace(std::move(key), series).first->second;
 }
 

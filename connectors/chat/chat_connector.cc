@@ -10,9 +10,9 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include "connectors/common/ids.h"
-#include "connectors/common/media_type.h"
 #include "core/crypto/digest.h"
+#include "core/http/media_type.h"
+#include "core/ids.h"
 
 namespace switchboard::connectors::chat {
 namespace {
@@ -184,7 +184,7 @@ std::vector<Route> ChatConnector::routes() const {
 
 ConnectorResult<NormalizedBatch> ChatConnector::normalize(
     const http::Request& request, std::chrono::system_clock::time_point now) const {
-  if (!isMediaType(request.header("Content-Type"), "application/json")) {
+  if (!http::isMediaType(request.header("Content-Type"), "application/json")) {
     return Rejection(Errc::kUnsupportedMediaType, kWrongContentType,
                      "Content-Type must be application/json (UTF-8)");
   }

@@ -4,8 +4,8 @@
 #include <thread>
 #include <utility>
 
-#include "connectors/common/ids.h"
-#include "connectors/ingress/http_status.h"
+#include "core/http/error_status.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "switchboard/v1/dead_letter.pb.h"
 
@@ -76,8 +76,8 @@ class IngressHost::PendingRequest final : public kafka::DeliveryListener {
     host_.warnRateLimited(
         std::string(bound_.connector->name()) + ": could not store a message, answered 503: " +
         (synchronous_failure_.empty() ? std::string(rd_kafka_err2str(err)) : synchronous_failure_));
-    respond_(unavailableResponse(host_.options_.retry_after,
-                                 "the message could not be stored; retry later"));
+    respond_(http::unavailableResponse(host_.options_.retry_after,
+                                       "the message could not be stored; retry later"));
   }
 
   IngressHost& host_;
@@ -193,7 +193,8 @@ void IngressHost::handle(Bound& bound, http::Request&& request, http::Responder 
       bound.probe.connectorBug(std::chrono::steady_clock::now() - start);
       log::error(kComponent, std::string(bound.connector->name()) +
                                  ": normalized a message without sender or event id");
-      respond(errorResponse(Errc::kInternal, "internal", "the message could not be processed"));
+      respond(
+          http::errorResponse(Errc::kInternal, "internal", "the message could not be processed"));
       return;
     }
     record.topic = topics_.inbound;
@@ -219,7 +220,7 @@ void IngressHost::reject(Bound& bound, http::Request&& request, const Rejection&
                          std::chrono::steady_clock::time_point start,
                          const http::Responder& respond) {
   bound.probe.requestRejected(rejection.reason(), std::chrono::steady_clock::now() - start);
-  respond(errorResponse(rejection.code(), rejection.reason(), rejection.detail()));
+  respond(http::errorResponse(rejection.code(), rejection.reason(), rejection.detail()));
   produceDeadLetter(bound, std::move(request), rejection, now);
 }
 

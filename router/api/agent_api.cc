@@ -16,6 +16,9 @@
 #include <boost/json/value.hpp>
 
 #include "core/crypto/digest.h"
+#include "core/http/error_status.h"
+#include "core/http/media_type.h"
+#include "core/ids.h"
 #include "core/log.h"
 
 namespace switchboard::router {
@@ -30,73 +33,8 @@ constexpr size_t kMaxSkills = 64;
 constexpr size_t kMaxSkillBytes = 64;
 constexpr uint64_t kMaxCapacity = 10000;
 
-// The agent API's own edge mapping (router/ may not include the connectors' http_status.h).
-int httpStatusFor(Errc code) {
-  switch (code) {
-    case Errc::kInvalidArgument:
-    case Errc::kMalformedInput:
-    case Errc::kMissingField: return 400;
-    case Errc::kUnauthenticated: return 401;
-    case Errc::kNotFound: return 404;
-    case Errc::kTooLarge: return 413;
-    case Errc::kUnsupportedMediaType: return 415;
-    case Errc::kUnavailable:
-    case Errc::kTimeout:
-    case Errc::kBackPressure:
-    case Errc::kIo: return 503;
-    default: return 500;
-  }
-}
-
 http::Response errorResponse(const Error& error) {
-  return http::jsonError(httpStatusFor(error.code()), errcName(error.code()), error.message());
-}
-
-std::string randomHex(size_t digits) {
-  std::array<unsigned char, 32> bytes{};
-  size_t count = std::min(bytes.size(), (digits + 1) / 2);
-  if (RAND_bytes(bytes.data(), static_cast<int>(count)) != 1) {
-    thread_local std::mt19937_64 fallback{std::random_device{}()};
-    for (size_t i = 0; i < count; ++i) bytes[i] = static_cast<unsigned char>(fallback());
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * count);
-  for (size_t i = 0; i < count; ++i) {
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 0x0f]);
-  }
-  out.resize(digits);
-  return out;
-}
-
-bool isLowerHex(std::string_view s, bool allow_all_zero) {
-  bool nonzero = false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    nonzero = nonzero || c != '0';
-  }
-  return allow_all_zero || nonzero;
-}
-
-// The trace id of a valid W3C traceparent ("00-<32 hex>-<16 hex>-<2 hex>"), else a new one.
-std::string traceId(std::optional<std::string_view> traceparent) {
-  if (traceparent) {
-    std::string_view v = *traceparent;
-    bool ok = v.size() >= 55 && (v.size() == 55 || (v.substr(0, 2) != "00" && v[55] == '-')) &&
-              v[2] == '-' && v[35] == '-' && v[52] == '-' && v.substr(0, 2) != "ff" &&
-              isLowerHex(v.substr(0, 2), true) && isLowerHex(v.substr(3, 32), false) &&
-              isLowerHex(v.substr(36, 16), false) && isLowerHex(v.substr(53, 2), true);
-    if (ok) return std::string(v.substr(3, 32));
-  }
-  return randomHex(32);
-}
-
-void setTimestamp(std::chrono::system_clock::time_point t, google::protobuf::Timestamp* out) {
-  auto since_epoch = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch());
-  auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
-  out->set_seconds(seconds.count());
-  out->set_nanos(static_cast<int32_t>((since_epoch - seconds).count()));
+  return http::errorResponse(error.code(), errcName(error.code()), error.message());
 }
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
@@ -111,11 +49,7 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 bool isJson(std::optional<std::string_view> content_type) {
-  if (!content_type) return false;
-  std::string_view media = content_type->substr(0, content_type->find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  while (!media.empty() && media.front() == ' ') media.remove_prefix(1);
-  return equalsIgnoreCase(media, "application/json");
+  return http::isMediaType(content_type, "application/json");
 }
 
 bool isPrintable(std::string_view s) {
@@ -328,7 +262,7 @@ Result<v1::AgentEvent> parseAgentRequest(const http::Request& request,
   v1::Envelope* envelope = event.mutable_envelope();
   envelope->set_event_id(crypto::derivedId("ag-", key, 32));
   envelope->set_idempotency_key(std::move(key));
-  envelope->set_trace_id(traceId(request.header("traceparent")));
+  envelope->set_trace_id(traceIdOrRandom(request.header("traceparent")));
   setTimestamp(now, envelope->mutable_created_at());
   setTimestamp(now, envelope->mutable_received_at());
   envelope->set_producer(std::string(AgentApi::kProducer));

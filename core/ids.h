@@ -10,7 +10,7 @@
 
 #include <google/protobuf/timestamp.pb.h>
 
-namespace switchboard::connectors {
+namespace switchboard {
 
 // `digits` random lowercase hex digits from a cryptographic generator.
 std::string randomHex(size_t digits);
@@ -26,4 +26,4 @@ std::string traceIdOrRandom(std::optional<std::string_view> traceparent);
 
 void setTimestamp(std::chrono::system_clock::time_point t, google::protobuf::Timestamp* out);
 
-}  // namespace switchboard::connectors
+}  // namespace switchboard

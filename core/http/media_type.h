@@ -4,11 +4,11 @@
 #include <optional>
 #include <string_view>
 
-namespace switchboard::connectors {
+namespace switchboard::http {
 
 // True when `content_type` (a Content-Type header value, possibly absent) names the media
 // type `expected` ("application/json"), ignoring case and parameters, and any charset
 // parameter is UTF-8 (or its subset US-ASCII).
 bool isMediaType(std::optional<std::string_view> content_type, std::string_view expected);
 
-}  // namespace switchboard::connectors
+}  // namespace switchboard::http

@@ -1,8 +1,8 @@
-#include "connectors/common/media_type.h"
+#include "core/http/media_type.h"
 
 #include <cctype>
 
-namespace switchboard::connectors {
+namespace switchboard::http {
 namespace {
 
 std::string_view trim(std::string_view s) {
@@ -48,4 +48,4 @@ bool isMediaType(std::optional<std::string_view> content_type, std::string_view 
   return true;
 }
 
-}  // namespace switchboard::connectors
+}  // namespace switchboard::http

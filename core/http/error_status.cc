@@ -1,8 +1,8 @@
-#include "connectors/ingress/http_status.h"
+#include "core/http/error_status.h"
 
 #include <string>
 
-namespace switchboard::connectors {
+namespace switchboard::http {
 
 int httpStatusFor(Errc code) {
   switch (code) {
@@ -36,4 +36,4 @@ http::Response unavailableResponse(std::chrono::seconds retry_after, std::string
   return response;
 }
 
-}  // namespace switchboard::connectors
+}  // namespace switchboard::http

@@ -1,9 +1,9 @@
-#include "connectors/ingress/http_status.h"
+#include "core/http/error_status.h"
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
-namespace switchboard::connectors {
+namespace switchboard::http {
 namespace {
 
 TEST(HttpStatusTest, MapsEveryErrcToOneStatus) {
@@ -39,4 +39,4 @@ TEST(HttpStatusTest, UnavailableResponseSaysWhenToRetry) {
 }
 
 }  // namespace
-}  // namespace switchboard::connectors
+}  // namespace switchboard::http

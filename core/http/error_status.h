@@ -7,7 +7,7 @@
 #include "core/http/http_types.h"
 #include "core/result.h"
 
-namespace switchboard::connectors {
+namespace switchboard::http {
 
 // 400 malformed / missing / invalid, 401 unauthenticated, 404, 413 too large,
 // 415 unsupported media type, 503 for everything worth retrying, 500 for bugs.
@@ -19,4 +19,4 @@ http::Response errorResponse(Errc code, std::string_view reason, std::string_vie
 // 503 with Retry-After: the message was not stored; the sender should try again.
 http::Response unavailableResponse(std::chrono::seconds retry_after, std::string_view detail);
 
-}  // namespace switchboard::connectors
+}  // namespace switchboard::http

@@ -1,4 +1,4 @@
-#include "connectors/common/ids.h"
+#include "core/ids.h"
 
 #include <openssl/rand.h>
 
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <random>
 
-namespace switchboard::connectors {
+namespace switchboard {
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -99,4 +99,4 @@ void setTimestamp(std::chrono::system_clock::time_point t, google::protobuf::Tim
   out->set_nanos(static_cast<int32_t>((since_epoch - seconds).count()));
 }
 
-}  // namespace switchboard::connectors
+}  // namespace switchboard

@@ -1,12 +1,12 @@
-#include "connectors/common/ids.h"
+#include "core/ids.h"
 
 #include <set>
 
 #include <gtest/gtest.h>
 
-#include "connectors/common/media_type.h"
+#include "core/http/media_type.h"
 
-namespace switchboard::connectors {
+namespace switchboard {
 namespace {
 
 TEST(IdsTest, RandomUuidIsVersion4) {
@@ -52,14 +52,14 @@ TEST(IdsTest, SetsTimestamps) {
 }
 
 TEST(MediaTypeTest, MatchesIgnoringCaseAndUtf8Charset) {
-  EXPECT_TRUE(isMediaType("application/json", "application/json"));
-  EXPECT_TRUE(isMediaType(" Application/JSON ; charset=utf-8", "application/json"));
-  EXPECT_TRUE(isMediaType("application/json;charset=\"UTF-8\";foo=bar", "application/json"));
-  EXPECT_FALSE(isMediaType(std::nullopt, "application/json"));
-  EXPECT_FALSE(isMediaType("application/jsonp", "application/json"));
-  EXPECT_FALSE(isMediaType("text/json", "application/json"));
-  EXPECT_FALSE(isMediaType("application/json; charset=latin1", "application/json"));
+  EXPECT_TRUE(http::isMediaType("application/json", "application/json"));
+  EXPECT_TRUE(http::isMediaType(" Application/JSON ; charset=utf-8", "application/json"));
+  EXPECT_TRUE(http::isMediaType("application/json;charset=\"UTF-8\";foo=bar", "application/json"));
+  EXPECT_FALSE(http::isMediaType(std::nullopt, "application/json"));
+  EXPECT_FALSE(http::isMediaType("application/jsonp", "application/json"));
+  EXPECT_FALSE(http::isMediaType("text/json", "application/json"));
+  EXPECT_FALSE(http::isMediaType("application/json; charset=latin1", "application/json"));
 }
 
 }  // namespace
-}  // namespace switchboard::connectors
+}  // namespace switchboard

@@ -18,7 +18,12 @@ Status applyFile(const std::string& path, Options& o) {
   try {
     if (auto k = root["kafka"]) {
       if (k["brokers"]) o.kafka.brokers = k["brokers"].as<std::string>();
-      if (k["partitions"]) o.partitions = k["partitions"].as<int32_t>();
+      if (k["partitions"]) {
+        o.partitions = k["partitions"].as<int32_t>();
+        if (o.partitions < 1 || o.partitions > 1000) {
+          return makeError(Errc::kConfig, "config " + path + ": kafka.partitions must be 1..1000");
+        }
+      }
       if (k["topic_prefix"]) o.topic_prefix = k["topic_prefix"].as<std::string>();
       if (auto props = k["properties"]) {
         for (const auto& kv : props)
@@ -61,7 +66,7 @@ Commands:
                agent API, router stages, /metrics, /healthz, /readyz
   kafka        the embedded Kafka cluster alone, for several switchboard processes to share
   connectors   HTTP ingress only (needs --brokers)
-  router       router stages only (needs --brokers); --stages picks which
+  router       router stages and the agent API (needs --brokers); --stages picks which
   help         this text
 
 Options:
@@ -79,7 +84,8 @@ Options:
   --default-pool ID           pool for work without a policy match (default "default")
   --group-prefix P            consumer group prefix (default "switchboard-")
   --config FILE               YAML file with the same settings (see docs/configuration.md)
-Environment: SWITCHBOARD_BROKERS, SWITCHBOARD_AGENT_API_TOKEN, SWITCHBOARD_LOG=debug|info|warn
+Environment: SWITCHBOARD_BROKERS, SWITCHBOARD_AGENT_API_TOKEN,
+             SWITCHBOARD_LOG=debug|info|warn|error
 )";
 }
 

@@ -18,6 +18,7 @@ Result<std::unique_ptr<RouterRuntime>> RouterRuntime::start(const Options& optio
     so.name = name;
     so.changelog_topic = changelogTopic(options, name);
     so.dead_letter_topic = topics.dead_letters;
+    so.dead_letter_source = "router/" + name;
     so.group_id = options.group_prefix + name;
     so.state_dir = options.state_dir + "/" + name;
     if (name == "identity") {

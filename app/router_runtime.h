@@ -20,7 +20,7 @@ class RouterRuntime {
                                                       kafka::Producer& producer,
                                                       metrics::MetricsRegistry& metrics);
   ~RouterRuntime();
-  // Ready when every stage has joined its group and polls.
+  // Ready when every stage has its first assignment restored and is consuming.
   bool ready() const;
   // True once any stage stopped on an error (the process should exit non-zero).
   bool failed() const { return failed_.load(); }

@@ -1,5 +1,5 @@
 // Minimal structured logging to stderr: one line per event, "level component: message".
-// Thread-safe (a single write(2) per line). Verbosity from SWITCHBOARD_LOG=debug|info|warn.
+// Thread-safe (a single write(2) per line). Verbosity from SWITCHBOARD_LOG=debug|info|warn|error.
 #pragma once
 
 #include <string_view>

@@ -25,9 +25,10 @@ enum class Errc {
   kUnavailable,
   kTimeout,
   kBackPressure,
+  // I/O trouble (disk, network): retryable.
+  kIo,
   // Bugs or broken environment.
   kInternal,
-  kIo,
   kCorruptState,
   kConfig,
 };

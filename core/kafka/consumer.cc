@@ -111,14 +111,14 @@ void Consumer::pollBatch(std::vector<MessagePtr>& out, size_t max,
   }
 }
 
-Status Consumer::commit(const std::vector<StartPosition>& offsets) {
+Status Consumer::commit(const std::vector<StartPosition>& offsets, bool async) {
   if (offsets.empty()) return okStatus();
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
   for (const auto& o : offsets) {
     rd_kafka_topic_partition_list_add(list, o.tp.topic.c_str(), o.tp.partition)->offset = o.offset;
   }
-  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list, 0);
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list, async ? 1 : 0);
   rd_kafka_topic_partition_list_destroy(list);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return kafkaError(err, "commit");
   return okStatus();

@@ -68,8 +68,9 @@ class Consumer {
   // Errors the consumer reports in-band (broker down, ...) are logged, not returned.
   void pollBatch(std::vector<MessagePtr>& out, size_t max, std::chrono::milliseconds timeout);
 
-  // Synchronously commits `offset` (the next offset to read) for each partition.
-  Status commit(const std::vector<StartPosition>& offsets);
+  // Commits `offset` (the next offset to read) for each partition; `async` returns at once
+  // and lets a later commit supersede a failed one.
+  Status commit(const std::vector<StartPosition>& offsets, bool async = false);
 
   // Leaves the group (triggers onRevoked) and closes.
   void close();

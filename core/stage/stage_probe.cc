@@ -2,8 +2,13 @@
 
 namespace switchboard::stage {
 
-StageProbe::StageProbe(metrics::MetricsRegistry& registry, const std::string& stage) {
+StageProbe::StageProbe(metrics::MetricsRegistry& registry, const std::string& stage)
+    : stage_(stage) {
   auto& r = registry.registry();
+  rejects_by_reason_ = &prometheus::BuildCounter()
+                            .Name("switchboard_stage_rejects_total")
+                            .Help("Input records a stage dead-lettered, by reason")
+                            .Register(r);
   auto& records = prometheus::BuildCounter()
                       .Name("switchboard_stage_records_total")
                       .Help("Input records seen by a stage, by outcome")
@@ -61,6 +66,11 @@ StageProbe::StageProbe(metrics::MetricsRegistry& registry, const std::string& st
                           .Help("Offset commits that failed (progress is kept in the state store)")
                           .Register(r)
                           .Add({{"stage", stage}});
+}
+
+void StageProbe::recordRejected(const std::string& reason) {
+  rejected_->Increment();
+  rejects_by_reason_->Add({{"stage", stage_}, {"reason", reason}}).Increment();
 }
 
 void StageProbe::cycleCompleted(std::chrono::duration<double> elapsed, size_t records) {

@@ -20,7 +20,8 @@ class StageProbe {
 
   void recordProcessed() { processed_->Increment(); }
   void replaySkipped() { skipped_->Increment(); }
-  void recordRejected() { rejected_->Increment(); }
+  // `reason` comes from the processor's fixed set ("undecodable_record", ...): bounded.
+  void recordRejected(const std::string& reason);
   void cycleCompleted(std::chrono::duration<double> elapsed, size_t records);
   void restoreCompleted(std::chrono::duration<double> elapsed, uint64_t batches_applied);
   void outputsRecovered(uint64_t resent, uint64_t already_present);
@@ -32,6 +33,8 @@ class StageProbe {
   prometheus::Counter* processed_;
   prometheus::Counter* skipped_;
   prometheus::Counter* rejected_;
+  prometheus::Family<prometheus::Counter>* rejects_by_reason_;
+  std::string stage_;
   prometheus::Counter* cycles_;
   prometheus::Histogram* cycle_seconds_;
   prometheus::Histogram* cycle_records_;

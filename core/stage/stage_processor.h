@@ -76,7 +76,7 @@ class StageProcessor {
   // in-memory caches from ctx.scan(). Emitting here is allowed (e.g. expired timers).
   virtual void open(TaskContext& ctx) = 0;
   virtual void process(const InputRecord& record, TaskContext& ctx) = 0;
-  // Called periodically (and once per batch) so that timers can fire.
+  // Called every StageOptions::tick_interval (checked after each poll) so that timers fire.
   virtual void tick(TaskContext& ctx) { (void)ctx; }
   // The task moved away or the runner stops: drop caches for this partition.
   virtual void close(int32_t partition) = 0;

@@ -57,6 +57,8 @@ std::vector<kafka::StartPosition> StageRunner::onAssigned(
     }
   }
   probe_.partitionsAssigned(tasks_.size());
+  // Ready once the group gave us our share (possibly none) and it is restored.
+  if (assignment_error_) ready_.store(true);
   std::vector<kafka::StartPosition> starts;
   for (const auto& tp : partitions) {
     int64_t offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -98,7 +100,8 @@ Status StageRunner::openTask(int32_t partition) {
   SB_RETURN_IF_ERROR(resendPendingBatch(task));
   SB_RETURN_IF_ERROR(loadTask(task));
   SB_RETURN_IF_ERROR(recoverOutbox(task));
-  TaskContextImpl ctx(task, *store_, options_.clock, options_.name, options_.dead_letter_topic);
+  TaskContextImpl ctx(task, *store_, options_.clock, options_.name, options_.dead_letter_topic,
+                      options_.dead_letter_source);
   ctx.setInput(nullptr);
   processor_.open(ctx);
   task.commit_pending = true;
@@ -115,7 +118,7 @@ Status StageRunner::restoreFromChangelog(Task& task) {
   auto started = std::chrono::steady_clock::now();
   const int32_t p = task.partition;
   uint64_t applied = 0;
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int pass = 0;; ++pass) {
     SB_ASSIGN_OR_RETURN(auto head, store_->get(p, keys::kHead));
     SB_ASSIGN_OR_RETURN(auto next, store_->get(p, keys::kNext));
     std::string current = head.value_or("");
@@ -144,9 +147,15 @@ Status StageRunner::restoreFromChangelog(Task& task) {
           }
           const v1::ChangelogBatch& first = parts.front();
           if (first.batch_id() == current) {
-            // Our own batch (acknowledged but not recorded locally), or a repeated record.
+            // Our own batch, acknowledged before we could record it (or a repeated record):
+            // it is in the changelog, so it is no longer pending.
+            state::WriteSet acknowledged = {
+                {std::string(keys::kNext), std::to_string(m.offset + 1)}};
             SB_RETURN_IF_ERROR(
-                store_->write(p, {{std::string(keys::kNext), std::to_string(m.offset + 1)}}));
+                store_->scan(p, keys::kPendingBatch, [&](std::string_view k, std::string_view) {
+                  acknowledged.emplace(std::string(k), std::nullopt);
+                }));
+            SB_RETURN_IF_ERROR(store_->write(p, acknowledged));
           } else if (first.prev_batch_id() == current || (current.empty() && first.snapshot())) {
             SB_RETURN_IF_ERROR(applyBatch(*store_, p, parts, m.offset + 1));
             current = first.batch_id();
@@ -172,6 +181,15 @@ Status StageRunner::restoreFromChangelog(Task& task) {
       }
       break;
     }
+    if (pass > 0) {
+      // Even a fresh restore found a batch that does not continue the chain: two writers
+      // forked the changelog (a zombie owner). Routing on either branch could repeat or lose
+      // work, so refuse and say so.
+      return makeError(Errc::kCorruptState,
+                       "changelog " + options_.changelog_topic + "/" + std::to_string(p) +
+                           " is forked (a batch does not follow its predecessor); inspect it "
+                           "before restarting this stage");
+    }
     // Another process continued the chain from an older batch than ours: our local state
     // (and its unacknowledged batch, never sent) is not the truth. Start over from Kafka.
     log::warn("stage." + options_.name,
@@ -193,18 +211,16 @@ Status StageRunner::resendPendingBatch(Task& task) {
   if (pending.empty()) return okStatus();
   SB_ASSIGN_OR_RETURN(auto head, store_->get(p, keys::kHead));
   SB_ASSIGN_OR_RETURN(auto next, store_->get(p, keys::kNext));
-  // The restore above read the changelog to its end; if the pending batch had been there, it
-  // would have been recognised and cleared... unless it was only partly written (snapshot
-  // parts). Check by id, then send it again.
-  std::set<std::string> seen;
-  SB_RETURN_IF_ERROR(reader_->readToEnd(
-      options_.changelog_topic, p, next ? parseInt(*next) : 0,
-      [&](const rd_kafka_message_t& m) -> Status {
-        if (auto id = kafka::messageHeader(&m, kafka::kIdHeader)) seen.emplace(*id);
-        return okStatus();
-      },
-      options_.kafka_timeout * 6));
-  if (!seen.count(head.value_or(""))) {
+  v1::ChangelogBatch first_part;
+  if (!first_part.ParseFromString(pending.front().second) ||
+      first_part.batch_id() != head.value_or("")) {
+    return makeError(Errc::kCorruptState,
+                     "task " + std::to_string(p) + ": pending changelog batch is not the head");
+  }
+  // The restore above read the changelog to its end and would have recognised a complete
+  // pending batch. What is left is a batch never sent, or a snapshot only some of whose parts
+  // arrived: send all of it again (the restorer assembles parts from part 0 on).
+  {
     latch_.reset(pending.size());
     for (size_t i = 0; i < pending.size(); ++i) {
       kafka::OutgoingRecord r;
@@ -315,7 +331,7 @@ Status StageRunner::recoverOutbox(Task& task) {
     }
     if (all_ok) {
       probe_.outputsRecovered(missing.size(), outbox.size() - missing.size());
-      if (!missing.empty() || outbox.size() > 0) {
+      {
         log::info("stage." + options_.name,
                   "task " + std::to_string(p) + ": recovered outbox, re-sent " +
                       std::to_string(missing.size()) + ", already present " +

@@ -47,6 +47,7 @@ Result<std::unique_ptr<StageRunner>> StageRunner::create(const kafka::KafkaSetti
                                                          kafka::Producer& producer,
                                                          metrics::MetricsRegistry& metrics) {
   if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
+  if (options.dead_letter_source.empty()) options.dead_letter_source = "stage/" + options.name;
   std::unique_ptr<StageRunner> runner(
       new StageRunner(std::move(options), processor, producer, metrics));
   runner->settings_ = settings;
@@ -81,7 +82,6 @@ Status StageRunner::run() {
   std::vector<kafka::MessagePtr> batch;
   batch.reserve(options_.max_batch);
   last_tick_ = std::chrono::steady_clock::now();
-  ready_.store(true);
   while (!stopping_.load()) {
     batch.clear();
     consumer_->pollBatch(batch, options_.max_batch, options_.poll_timeout);
@@ -123,6 +123,10 @@ Status StageRunner::runCycle(std::vector<kafka::MessagePtr>& batch) {
   std::vector<Task*> dirty;
   std::vector<Task*> restored;
   for (auto& [p, t] : tasks_) {
+    if (!t.hasWork() && started - t.last_snapshot >= options_.snapshot_max_age) {
+      // A quiet task still renews its snapshot before retention could drop the last one.
+      t.writes.insert_or_assign("r/snapshot_due", "1");
+    }
     if (t.hasWork()) {
       dirty.push_back(&t);
     } else if (t.commit_pending) {
@@ -173,11 +177,12 @@ Status StageRunner::processRecord(const rd_kafka_message_t& m) {
   record.timestamp =
       std::chrono::system_clock::time_point(std::chrono::milliseconds(ts > 0 ? ts : 0));
 
-  TaskContextImpl ctx(task, *store_, options_.clock, options_.name, options_.dead_letter_topic);
+  TaskContextImpl ctx(task, *store_, options_.clock, options_.name, options_.dead_letter_topic,
+                      options_.dead_letter_source);
   ctx.setInput(&record);
   processor_.process(record, ctx);
   if (ctx.rejected()) {
-    probe_.recordRejected();
+    probe_.recordRejected(ctx.rejectReason());
   } else {
     probe_.recordProcessed();
   }
@@ -194,7 +199,8 @@ Status StageRunner::processRecord(const rd_kafka_message_t& m) {
 
 void StageRunner::tickAll() {
   for (auto& [p, task] : tasks_) {
-    TaskContextImpl ctx(task, *store_, options_.clock, options_.name, options_.dead_letter_topic);
+    TaskContextImpl ctx(task, *store_, options_.clock, options_.name, options_.dead_letter_topic,
+                        options_.dead_letter_source);
     ctx.setInput(nullptr);
     processor_.tick(ctx);
   }
@@ -230,7 +236,10 @@ Status StageRunner::saveCycle(std::vector<Task*>& dirty,
                        "-" + std::to_string(seq));
     batch.set_prev_batch_id(task->head);
     batch.set_sequence(seq);
-    bool snapshot = task->bytes_since_snapshot >= options_.snapshot_every_bytes;
+    auto now = std::chrono::steady_clock::now();
+    bool snapshot = task->bytes_since_snapshot >= options_.snapshot_every_bytes ||
+                    now - task->last_snapshot >= options_.snapshot_max_age;
+    if (snapshot) task->last_snapshot = now;
     std::vector<std::string> records;
     if (snapshot) {
       // Full state after this cycle: the durable state overlaid with this cycle's writes.
@@ -406,8 +415,9 @@ void StageRunner::commitPositions(const std::vector<Task*>& tasks, bool synchron
     }
   }
   if (offsets.empty()) return;
-  (void)synchronous;  // commits are always synchronous for now; they are off the state path
-  if (!consumer_->commit(offsets)) probe_.commitFailed();
+  // Commits are advisory (positions in the store are what counts): asynchronous in the
+  // cycle, synchronous when partitions leave or the stage stops.
+  if (!consumer_->commit(offsets, !synchronous)) probe_.commitFailed();
 }
 
 bool StageRunner::waitBeforeRetry(int attempt) {

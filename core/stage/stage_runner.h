@@ -47,8 +47,9 @@ struct StageOptions {
   std::vector<std::string> input_topics;  // co-partitioned: same partition count and keys
   std::string changelog_topic;            // partitions = input partitions
   std::string dead_letter_topic;
-  std::string group_id;   // consumer group of this stage
-  std::string state_dir;  // local store of this stage in this process
+  std::string dead_letter_source;  // DeadLetter.source; default "stage/<name>"
+  std::string group_id;            // consumer group of this stage
+  std::string state_dir;           // local store of this stage in this process
   size_t max_batch = 500;
   std::chrono::milliseconds poll_timeout{100};
   std::chrono::milliseconds tick_interval{1000};
@@ -56,6 +57,9 @@ struct StageOptions {
   // written since the last one, so that restoring never needs records older than that. Keep
   // it well under the changelog's retention per partition (the embedded cluster keeps ~5 MiB).
   size_t snapshot_every_bytes = 1 << 20;
+  // ...and at least this often, even on a quiet task, so that a snapshot is always younger
+  // than the changelog's time retention (7 days as created by switchboard).
+  std::chrono::milliseconds snapshot_max_age = std::chrono::hours(6);
   size_t max_changelog_record_bytes = 900 << 10;
   bool sync_writes = false;
   std::chrono::milliseconds kafka_timeout{10000};
@@ -76,6 +80,7 @@ class StageRunner : private kafka::RebalanceListener {
   // Consumes and processes until stop(); then commits and leaves the group.
   Status run();
   void stop() { stopping_.store(true); }
+  // True once the first assignment (possibly empty) is restored and until the runner stops.
   bool ready() const { return ready_.load(); }
 
  private:

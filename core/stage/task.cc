@@ -57,10 +57,12 @@ void TaskContextImpl::emit(Output output) {
       output.event_id.append("-").append(std::to_string(input_->partition));
       output.event_id.append("-").append(std::to_string(input_->offset));
     } else {
+      // open() and tick() may both emit in one cycle: number by the cycle's outputs so far.
       output.event_id.append("-tick-").append(std::to_string(task_.partition));
       output.event_id.append("-").append(std::to_string(task_.seq + 1));
+      output.event_id.append("-").append(std::to_string(task_.outputs.size()));
     }
-    output.event_id.append("-").append(std::to_string(output_index_));
+    if (input_ != nullptr) output.event_id.append("-").append(std::to_string(output_index_));
   }
   ++output_index_;
   task_.outputs.push_back(TaskOutput{std::move(output), -1});
@@ -68,9 +70,9 @@ void TaskContextImpl::emit(Output output) {
 
 void TaskContextImpl::reject(std::string_view reason, std::string_view detail) {
   rejected_ = true;
+  reject_reason_.assign(reason);
   v1::DeadLetter dl;
-  std::string source = "router/";
-  source.append(stage_);
+  const std::string& source = dead_letter_source_;
   dl.set_source(source);
   dl.set_reason(std::string(reason));
   dl.set_detail(std::string(detail));

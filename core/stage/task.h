@@ -41,6 +41,7 @@ struct Task {
   uint64_t seq = 0;
   int64_t changelog_next = 0;
   size_t bytes_since_snapshot = 0;
+  std::chrono::steady_clock::time_point last_snapshot = std::chrono::steady_clock::now();
   // Positions restored on assignment are committed on the next cycle even if no new record
   // arrives, so that group lag reflects what is durably done.
   bool commit_pending = false;
@@ -53,12 +54,14 @@ class TaskContextImpl : public TaskContext {
  public:
   using Clock = std::function<std::chrono::system_clock::time_point()>;
   TaskContextImpl(Task& task, const state::StateStore& store, const Clock& clock,
-                  std::string_view stage, const std::string& dead_letter_topic)
+                  std::string_view stage, const std::string& dead_letter_topic,
+                  const std::string& dead_letter_source)
       : task_(task),
         store_(store),
         clock_(clock),
         stage_(stage),
-        dead_letter_topic_(dead_letter_topic) {}
+        dead_letter_topic_(dead_letter_topic),
+        dead_letter_source_(dead_letter_source) {}
 
   // The input being processed, for rejects and default output ids; null while ticking.
   void setInput(const InputRecord* input) {
@@ -77,6 +80,7 @@ class TaskContextImpl : public TaskContext {
   std::chrono::system_clock::time_point now() const override { return clock_(); }
 
   bool rejected() const { return rejected_; }
+  const std::string& rejectReason() const { return reject_reason_; }
   void clearRejected() { rejected_ = false; }
 
  private:
@@ -85,9 +89,11 @@ class TaskContextImpl : public TaskContext {
   const Clock& clock_;
   std::string_view stage_;
   const std::string& dead_letter_topic_;
+  const std::string& dead_letter_source_;
   const InputRecord* input_ = nullptr;
   size_t output_index_ = 0;
   bool rejected_ = false;
+  std::string reject_reason_;
 };
 
 }  // namespace switchboard::stage

@@ -29,6 +29,10 @@ struct CrashCase {
   std::string point;
 };
 
+void PrintTo(const CrashCase& c, std::ostream* os) {
+  *os << c.stage << ":" << c.point;
+}
+
 std::string caseName(const ::testing::TestParamInfo<CrashCase>& info) {
   return info.param.stage + "_" + info.param.point;
 }
@@ -124,7 +128,9 @@ TEST_P(StageCrashTest, RestartedStageNeitherLosesNorDuplicatesWork) {
 
 INSTANTIATE_TEST_SUITE_P(CrashPoints, StageCrashTest,
                          ::testing::Values(CrashCase{"identity", "after_state_saved"},
+                                           CrashCase{"identity", "after_changelog"},
                                            CrashCase{"identity", "after_outputs"},
+                                           CrashCase{"identity", "after_state_cleared"},
                                            CrashCase{"dispatch", "after_state_saved"},
                                            CrashCase{"dispatch", "after_changelog"},
                                            CrashCase{"dispatch", "after_outputs"},

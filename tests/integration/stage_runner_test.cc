@@ -137,6 +137,19 @@ TEST_F(StageRunnerTest, AnotherProcessRestoresStateFromTheChangelog) {
   EXPECT_EQ(by_key["b"], (std::vector<std::string>{"b=1", "b=2"}));
 }
 
+TEST_F(StageRunnerTest, ReturningOwnerCatchesUpWithWhatAnotherOwnerDid) {
+  produceInputs({{"a", "1"}, {"b", "1"}});
+  runUntil("node1", [&] { return outputCount() == 2; });
+  produceInputs({{"a", "2"}, {"b", "2"}});
+  runUntil("node2", [&] { return outputCount() == 4; });
+  // node1's local store stops at its own last batch; the changelog continues from there.
+  produceInputs({{"a", "3"}});
+  runUntil("node1", [&] { return outputCount() == 5; });
+  auto by_key = outputsByKey();
+  EXPECT_EQ(by_key["a"], (std::vector<std::string>{"a=1", "a=2", "a=3"}));
+  EXPECT_EQ(by_key["b"], (std::vector<std::string>{"b=1", "b=2"}));
+}
+
 TEST_F(StageRunnerTest, RestoresThroughSnapshotsSplitIntoParts) {
   // Tiny thresholds: a snapshot every few cycles, each split into several records.
   std::vector<std::pair<std::string, std::string>> inputs;
@@ -169,7 +182,7 @@ TEST_F(StageRunnerTest, DeadLettersWhatTheProcessorRejectsAndGoesOn) {
   auto dead = testing::readTopic(settings_, "dlq", 1);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].event_type, "switchboard.v1.DeadLetter");
-  EXPECT_EQ(dead[0].key, "router/counting");
+  EXPECT_EQ(dead[0].key, "stage/counting");
   auto by_key = outputsByKey();
   EXPECT_EQ(by_key["a"], (std::vector<std::string>{"a=1", "a=2"}));
 }

@@ -54,26 +54,39 @@ void check(const Status& status, std::string_view what) {
   if (!status) die(std::string(what) + ": " + status.error().describe());
 }
 
-// Counts acknowledged records of one topic on the producer's poll thread and notes when the
-// expected number is reached.
+// Counts acknowledged records of the output topic on the producer's poll thread and notes when
+// the expected number is reached. Also sums the produce-to-acknowledgement latency of the
+// output and changelog records (what the runner waits for twice per cycle).
 class DeliveryCounter : public kafka::ProducerObserver {
  public:
-  void expect(std::string topic, size_t count) {
+  struct Latency {
+    double sum_ms = 0;
+    double count = 0;
+    double meanMs() const { return count > 0 ? sum_ms / count : 0; }
+  };
+
+  void expect(std::string topic, std::string changelog_topic, size_t count) {
     std::lock_guard lock(mutex_);
     topic_ = std::move(topic);
+    changelog_topic_ = std::move(changelog_topic);
+    output_latency_ = {};
+    changelog_latency_ = {};
     expected_ = count;
     acknowledged_ = 0;
     failed_ = 0;
     done_ = false;
   }
 
-  void recordDelivered(std::string_view topic, std::chrono::microseconds, bool ok) override {
+  void recordDelivered(std::string_view topic, std::chrono::microseconds latency,
+                       bool ok) override {
     std::lock_guard lock(mutex_);
+    if (topic == changelog_topic_ && ok) add(changelog_latency_, latency);
     if (topic != topic_) return;
     if (!ok) {
       ++failed_;
       return;
     }
+    add(output_latency_, latency);
     if (++acknowledged_ == expected_) {
       done_at_ = SteadyClock::now();
       done_ = true;
@@ -91,10 +104,27 @@ class DeliveryCounter : public kafka::ProducerObserver {
     return done_at_;
   }
 
+  Latency outputLatency() {
+    std::lock_guard lock(mutex_);
+    return output_latency_;
+  }
+  Latency changelogLatency() {
+    std::lock_guard lock(mutex_);
+    return changelog_latency_;
+  }
+
  private:
+  static void add(Latency& total, std::chrono::microseconds latency) {
+    total.sum_ms += static_cast<double>(latency.count()) / 1000;
+    total.count += 1;
+  }
+
   std::mutex mutex_;
   std::condition_variable cv_;
   std::string topic_;
+  std::string changelog_topic_;
+  Latency output_latency_;
+  Latency changelog_latency_;
   size_t expected_ = 0;
   size_t acknowledged_ = 0;
   size_t failed_ = 0;
@@ -102,14 +132,19 @@ class DeliveryCounter : public kafka::ProducerObserver {
   SteadyClock::time_point done_at_;
 };
 
-// One state put and one output per record; remembers when its tasks were opened.
+// One state put and one output per record; remembers when its tasks were opened and when each
+// record was processed (to tell processing from waiting).
 class ForwardingProcessor : public StageProcessor {
  public:
-  explicit ForwardingProcessor(std::string output_topic) : output_topic_(std::move(output_topic)) {}
+  ForwardingProcessor(std::string output_topic, size_t records)
+      : output_topic_(std::move(output_topic)) {
+    stamps_.reserve(records);
+  }
 
   void open(TaskContext&) override { opened_at_.store(SteadyClock::now().time_since_epoch()); }
   void close(int32_t) override {}
   void process(const InputRecord& record, TaskContext& ctx) override {
+    stamps_.push_back(SteadyClock::now());
     std::string key = "last/";
     key.append(record.key);
     ctx.put(key, std::to_string(record.offset));
@@ -120,9 +155,12 @@ class ForwardingProcessor : public StageProcessor {
   }
 
   SteadyClock::time_point openedAt() const { return SteadyClock::time_point(opened_at_.load()); }
+  // Read after the runner's thread has ended.
+  const std::vector<SteadyClock::time_point>& stamps() const { return stamps_; }
 
  private:
   std::string output_topic_;
+  std::vector<SteadyClock::time_point> stamps_;
   std::atomic<SteadyClock::duration> opened_at_{};
 };
 
@@ -139,6 +177,10 @@ std::string customerKey(size_t n) {
   char key[32];
   std::snprintf(key, sizeof key, "cus-%016zx", n % kCustomers);
   return key;
+}
+
+double ms(SteadyClock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
 }
 
 // Sum of a counter family's values, or of a histogram family's sample counts and sums.
@@ -179,15 +221,20 @@ void BM_StageThroughput(benchmark::State& state) {
 
   double cycles = 0;
   double cycle_seconds = 0;
+  double output_ack_ms = 0;
+  double first_record_ms = 0;
+  double processing_ms = 0;
+  double changelog_ack_ms = 0;
   int run = 0;
   for (auto _ : state) {
     // Fresh topics, group and store each time: every run starts from an empty state.
     const std::string suffix = std::to_string(run++);
     const std::string in = "bench.in." + suffix;
     const std::string out = "bench.out." + suffix;
+    const std::string changelog = "bench.changelog." + suffix;
     check((*cluster)->createTopics({{in, partitions},
                                     {out, partitions},
-                                    {"bench.changelog." + suffix, partitions},
+                                    {changelog, partitions},
                                     {"bench.dlq." + suffix, 1}}),
           "create topics");
     for (size_t n = 0; n < records; ++n) {
@@ -196,14 +243,14 @@ void BM_StageThroughput(benchmark::State& state) {
             "produce input");
     }
     check((*producer)->flush(std::chrono::seconds(60)), "flush inputs");
-    deliveries.expect(out, records);
+    deliveries.expect(out, changelog, records);
 
-    ForwardingProcessor processor(out);
+    ForwardingProcessor processor(out, records);
     metrics::MetricsRegistry metrics;
     StageOptions options;
     options.name = "bench";
     options.input_topics = {in};
-    options.changelog_topic = "bench.changelog." + suffix;
+    options.changelog_topic = changelog;
     options.dead_letter_topic = "bench.dlq." + suffix;
     options.group_id = "bench-" + suffix;
     options.state_dir = (root / suffix).string();
@@ -218,6 +265,18 @@ void BM_StageThroughput(benchmark::State& state) {
     check(result, "stage runner run()");
     state.SetIterationTime(std::chrono::duration<double>(done - processor.openedAt()).count());
 
+    // Where the time went: from the tasks' opening to the first record (first fetch), and
+    // inside each batch, from its first record to its last (the processor's own work plus the
+    // runner's per-record bookkeeping). Batches are told apart by a pause of over 0.2 ms.
+    const std::vector<SteadyClock::time_point>& stamps = processor.stamps();
+    first_record_ms += ms(stamps.front() - processor.openedAt());
+    for (size_t i = 1; i < stamps.size(); ++i) {
+      const SteadyClock::duration gap = stamps[i] - stamps[i - 1];
+      if (gap < std::chrono::microseconds(200)) processing_ms += ms(gap);
+    }
+
+    output_ack_ms += deliveries.outputLatency().meanMs();
+    changelog_ack_ms += deliveries.changelogLatency().meanMs();
     cycles += totals(metrics, "switchboard_stage_cycles_total").value;
     cycle_seconds += totals(metrics, "switchboard_stage_cycle_duration_seconds").sum;
     runner->reset();
@@ -231,6 +290,13 @@ void BM_StageThroughput(benchmark::State& state) {
       cycles > 0 ? static_cast<double>(records) * static_cast<double>(state.iterations()) / cycles
                  : 0;
   state.counters["cycle_ms"] = cycles > 0 ? 1000 * cycle_seconds / cycles : 0;
+  state.counters["first_record_ms"] =
+      benchmark::Counter(first_record_ms, benchmark::Counter::kAvgIterations);
+  state.counters["process_ms_per_cycle"] = cycles > 0 ? processing_ms / cycles : 0;
+  state.counters["output_ack_ms"] =
+      benchmark::Counter(output_ack_ms, benchmark::Counter::kAvgIterations);
+  state.counters["changelog_ack_ms"] =
+      benchmark::Counter(changelog_ack_ms, benchmark::Counter::kAvgIterations);
 }
 BENCHMARK(BM_StageThroughput)
     ->ArgNames({"partitions", "max_batch", "records"})

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <map>
+#include <sstream>
 
 #include "switchboard/v1/assignment.pb.h"
 #include "switchboard/v1/work_item.pb.h"
@@ -27,6 +28,9 @@ using testing::PipelineFixture;
 struct CrashCase {
   std::string stage;
   std::string point;
+  // What the restarted stage's recovery must log: proof that the crash left work pending
+  // and that recovery, not luck, settled it. Empty: nothing may be pending.
+  std::string recovery;
 };
 
 void PrintTo(const CrashCase& c, std::ostream* os) {
@@ -103,6 +107,22 @@ TEST_P(StageCrashTest, RestartedStageNeitherLosesNorDuplicatesWork) {
   auto exit = restarted.waitExit(std::chrono::seconds(30));
   ASSERT_TRUE(done) << restarted.log();
   ASSERT_TRUE(exit && WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << restarted.log();
+  // Recovery lines of the crashed stage in the restarted process's log.
+  std::string recovered;
+  std::istringstream lines(restarted.log());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("stage." + c.stage + ": task ") != std::string::npos &&
+        line.find("recovered outbox") != std::string::npos) {
+      recovered += line + "\n";
+    }
+  }
+  if (c.recovery.empty()) {
+    EXPECT_EQ(recovered, "") << "nothing should have been pending";
+  } else {
+    EXPECT_NE(recovered.find(c.recovery), std::string::npos)
+        << "expected '" << c.recovery << "', got:\n"
+        << recovered;
+  }
 
   auto work_items = testing::readTopic(fixture_.settings(), fixture_.topics().work_items,
                                        PipelineFixture::kPartitions);
@@ -126,17 +146,21 @@ TEST_P(StageCrashTest, RestartedStageNeitherLosesNorDuplicatesWork) {
   for (const auto& [item, count] : assignments_per_item) EXPECT_EQ(count, 1) << item;
 }
 
-INSTANTIATE_TEST_SUITE_P(CrashPoints, StageCrashTest,
-                         ::testing::Values(CrashCase{"identity", "after_state_saved"},
-                                           CrashCase{"identity", "after_changelog"},
-                                           CrashCase{"identity", "after_outputs"},
-                                           CrashCase{"identity", "after_state_cleared"},
-                                           CrashCase{"dispatch", "after_state_saved"},
-                                           CrashCase{"dispatch", "after_changelog"},
-                                           CrashCase{"dispatch", "after_outputs"},
-                                           CrashCase{"dispatch", "after_state_cleared"},
-                                           CrashCase{"dispatch", "after_commit"}),
-                         caseName);
+INSTANTIATE_TEST_SUITE_P(
+    CrashPoints, StageCrashTest,
+    ::testing::Values(
+        CrashCase{"identity", "after_state_saved",
+                  "recovered outbox, re-sent 1, already present 0"},
+        CrashCase{"identity", "after_changelog", "recovered outbox, re-sent 1, already present 0"},
+        CrashCase{"identity", "after_outputs", "recovered outbox, re-sent 0, already present 1"},
+        CrashCase{"identity", "after_state_cleared", ""},
+        CrashCase{"dispatch", "after_state_saved",
+                  "recovered outbox, re-sent 1, already present 0"},
+        CrashCase{"dispatch", "after_changelog", "recovered outbox, re-sent 1, already present 0"},
+        CrashCase{"dispatch", "after_outputs", "recovered outbox, re-sent 0, already present 1"},
+        CrashCase{"dispatch", "after_state_cleared", ""},
+        CrashCase{"dispatch", "after_commit", ""}),
+    caseName);
 
 }  // namespace
 }  // namespace switchboard

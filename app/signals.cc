@@ -17,6 +17,10 @@ sigset_t terminationSet() {
 }  // namespace
 
 void blockTerminationSignals() {
+  // A shell starts background jobs with SIGINT ignored; an ignored signal is discarded and
+  // never reaches sigwait. We decide what the signals mean, so restore the defaults first.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   sigset_t set = terminationSet();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // A helpdesk closing its connection mid-response must not kill the process.

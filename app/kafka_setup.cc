@@ -1,6 +1,7 @@
 #include "app/kafka_setup.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "app/topology.h"
@@ -25,7 +26,10 @@ Status prepareKafka(Options& options, std::unique_ptr<kafka::EmbeddedCluster>& e
       options.kafka.brokers.c_str(), options.kafka.brokers.c_str());
   std::fflush(stdout);
   if (!options.bootstrap_file.empty()) {
-    std::ofstream out(options.bootstrap_file, std::ios::trunc);
+    std::filesystem::path path(options.bootstrap_file);
+    std::error_code ec;
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+    std::ofstream out(path, std::ios::trunc);
     out << options.kafka.brokers << "\n";
     if (!out) return makeError(Errc::kIo, "cannot write " + options.bootstrap_file);
   }

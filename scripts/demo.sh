@@ -23,6 +23,7 @@ curl -s -XPOST "$base/v1/chat/messages" -H 'Content-Type: application/json' \
 echo
 echo "+ the assignment on switchboard.assignments.v1"
 brokers=$(cat .switchboard/bootstrap)
-kcat -b "$brokers" -C -t switchboard.assignments.v1 -o beginning -c 1 -e -q -f '%s' \
+# Without -e kcat waits for the first record: routing takes a moment after the 202.
+timeout 60 kcat -b "$brokers" -C -t switchboard.assignments.v1 -o beginning -c 1 -q -f '%s' \
   | protoc --decode=switchboard.v1.Assignment -I schemas -I /usr/include \
       switchboard/v1/assignment.proto

@@ -16,7 +16,7 @@ Result<std::unique_ptr<HttpFront>> HttpFront::start(const Options& options, Part
   so.threads = 2;
   front->server_ = std::make_unique<http::HttpServer>(so);
   if (parts.ingress) {
-    SB_RETURN_IF_ERROR(connectors::registerAllConnectors(front->registry_, {}));
+    SB_RETURN_IF_ERROR(connectors::registerAllConnectors(front->registry_, options.connectors));
     front->ingress_ = std::make_unique<connectors::IngressHost>(producer, options.topics(), metrics,
                                                                 front->registry_);
     front->ingress_->attach(*front->server_);

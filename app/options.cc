@@ -86,6 +86,12 @@ Options:
   --config FILE               YAML file with the same settings (see docs/configuration.md)
 Environment: SWITCHBOARD_BROKERS, SWITCHBOARD_AGENT_API_TOKEN,
              SWITCHBOARD_LOG=debug|info|warn|error
+Connectors (each is on when its secret is set; chat is always on):
+  SMS (Twilio)       SWITCHBOARD_TWILIO_AUTH_TOKEN, SWITCHBOARD_TWILIO_PUBLIC_URL
+                     (the webhook URL exactly as configured at Twilio: it is signed)
+  Meta               SWITCHBOARD_META_APP_SECRET, SWITCHBOARD_META_VERIFY_TOKEN
+  Telegram           SWITCHBOARD_TELEGRAM_SECRET_TOKEN, SWITCHBOARD_TELEGRAM_BOT_ID (optional)
+  X                  SWITCHBOARD_X_CONSUMER_SECRET
 )";
 }
 
@@ -100,6 +106,16 @@ Result<Options> parseOptions(int argc, char** argv) {
   }
   if (const char* b = std::getenv("SWITCHBOARD_BROKERS")) o.kafka.brokers = b;
   if (const char* t = std::getenv("SWITCHBOARD_AGENT_API_TOKEN")) o.agent_api_token = t;
+  auto env = [](const char* name, std::string& into) {
+    if (const char* v = std::getenv(name)) into = v;
+  };
+  env("SWITCHBOARD_TWILIO_AUTH_TOKEN", o.connectors.sms.auth_token);
+  env("SWITCHBOARD_TWILIO_PUBLIC_URL", o.connectors.sms.public_url);
+  env("SWITCHBOARD_META_APP_SECRET", o.connectors.meta.app_secret);
+  env("SWITCHBOARD_META_VERIFY_TOKEN", o.connectors.meta.verify_token);
+  env("SWITCHBOARD_TELEGRAM_SECRET_TOKEN", o.connectors.telegram.secret_token);
+  env("SWITCHBOARD_TELEGRAM_BOT_ID", o.connectors.telegram.bot_id);
+  env("SWITCHBOARD_X_CONSUMER_SECRET", o.connectors.x.consumer_secret);
   for (int i = 2; i < argc; ++i) {
     std::string flag = argv[i];
     auto value = [&]() -> Result<std::string> {

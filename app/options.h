@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/register_all.h"
 #include "core/kafka/kafka_settings.h"
 #include "core/result.h"
 #include "core/topics.h"
@@ -29,6 +30,8 @@ struct Options {
   uint16_t http_port = 8080;
   size_t max_body_bytes = 1 << 20;
   std::string agent_api_token;  // SWITCHBOARD_AGENT_API_TOKEN
+  // Connector settings; secrets only from the environment (see usage()).
+  connectors::ConnectorSettings connectors;
 
   // Router.
   std::string state_dir = ".switchboard/state";

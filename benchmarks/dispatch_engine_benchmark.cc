@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -92,10 +93,6 @@ std::string hexId(std::string_view prefix, uint64_t n, size_t digits) {
   return out;
 }
 
-void setTime(google::protobuf::Timestamp* out, TimePoint at) {
-  setTimestamp(out, at);
-}
-
 // Work in hand, oldest first: what the simulated agents complete next. Fixed-size ring of
 // reused strings, so that remembering an assignment allocates nothing once warmed up.
 class InHand {
@@ -157,8 +154,8 @@ class Scenario {
 
   DispatchEngine& engine() { return engine_; }
   const InHand& inHand() const { return in_hand_; }
-  size_t agentGroups() const { return agent_groups_.size(); }
-  size_t itemGroups() const { return item_groups_.size(); }
+  size_t agentGroups() const { return agent_groups_.count(); }
+  size_t itemGroups() const { return item_groups_.count(); }
   size_t agentSlots() const { return agent_slots_; }
 
   // Every agent signs in, AVAILABLE, with its channels and skills.
@@ -254,6 +251,18 @@ class Scenario {
 
   v1::Channel randomChannel() { return kItemChannels[pick(kItemChannelWeights)]; }
 
+  // One bit per (channel, set of the 10 skills).
+  static constexpr size_t kGroupBits = v1::Channel_ARRAYSIZE << 10;
+  static size_t groupBit(v1::Channel channel,
+                         const google::protobuf::RepeatedPtrField<std::string>& skills) {
+    size_t mask = 0;
+    for (const std::string& skill : skills) {
+      for (size_t i = 0; i < kLanguages.size(); ++i) mask |= skill == kLanguages[i] ? 1u << i : 0;
+      for (size_t i = 0; i < kTopics.size(); ++i) mask |= skill == kTopics[i] ? 32u << i : 0;
+    }
+    return (static_cast<size_t>(channel) << 10) | mask;
+  }
+
   size_t record() {
     for (const v1::Assignment& assignment : out_.assignments) in_hand_.add(assignment);
     return out_.assignments.size();
@@ -304,8 +313,7 @@ class Scenario {
     }
     for (std::string_view skill : skills) presence->add_skills(std::string(skill));
     for (const v1::ChannelCapacity& c : presence->capacities()) {
-      agent_groups_.emplace(c.channel(),
-                            std::vector<std::string_view>(skills.begin(), skills.end()));
+      agent_groups_.set(groupBit(c.channel(), presence->skills()));
     }
     return event;
   }
@@ -319,8 +327,8 @@ class Scenario {
     envelope->set_event_id(id);
     envelope->set_idempotency_key(hexId("chat:v-", n % 50'000, 12) + ":" + hexId("c-", n, 12));
     envelope->set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
-    setTime(envelope->mutable_created_at(), at);
-    setTime(envelope->mutable_received_at(), at);
+    setTimestamp(envelope->mutable_created_at(), at);
+    setTimestamp(envelope->mutable_received_at(), at);
     envelope->set_producer("router/identity");
     envelope->set_causation_id(hexId("in-", n, 32));
     item.set_work_item_id(id);
@@ -330,16 +338,13 @@ class Scenario {
     item.set_pool_id(std::string(kPool));
     item.set_queue_id("default");
     item.set_priority(rng_() % 10 == 0 ? 5 : 0);
-    std::vector<std::string_view> skills;
     if (mix_ == SkillMix::kMixed) {
-      skills.push_back(kLanguages[pick(kLanguageWeights)]);
-      if (rng_() % 10 < 6) skills.push_back(kTopics[pick(kTopicWeights)]);
-      std::sort(skills.begin(), skills.end());
+      item.add_required_skills(std::string(kLanguages[pick(kLanguageWeights)]));
+      if (rng_() % 10 < 6) item.add_required_skills(std::string(kTopics[pick(kTopicWeights)]));
     }
-    for (std::string_view skill : skills) item.add_required_skills(std::string(skill));
-    item_groups_.emplace(channel, skills);
-    setTime(item.mutable_enqueued_at(), at);
-    setTime(item.mutable_sla_deadline(), at + std::chrono::minutes(5));
+    item_groups_.set(groupBit(channel, item.required_skills()));
+    setTimestamp(item.mutable_enqueued_at(), at);
+    setTimestamp(item.mutable_sla_deadline(), at + std::chrono::minutes(5));
     item.set_tier(n % 7 == 0 ? "gold" : "standard");
     item.set_language("en");
     v1::InboundMessage* message = item.mutable_message();
@@ -370,9 +375,10 @@ class Scenario {
   std::array<Supply, kItemChannels.size()> by_channel_;
   uint64_t next_item_id_ = 0;
   size_t agent_slots_ = 0;
-  // Distinct (channel, skill set) pairs, i.e. the index groups the engine scans.
-  std::set<std::pair<int, std::vector<std::string_view>>> agent_groups_;
-  std::set<std::pair<int, std::vector<std::string_view>>> item_groups_;
+  // Distinct (channel, skill set) pairs seen, i.e. the index groups the engine scans. Fixed
+  // size, so that this bookkeeping allocates nothing (BM_Memory).
+  std::bitset<kGroupBits> agent_groups_;
+  std::bitset<kGroupBits> item_groups_;
 };
 
 // The timed loop's bookkeeping: set-up work done with the timer paused is left out of both

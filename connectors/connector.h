@@ -47,6 +47,12 @@ struct NormalizedBatch {
   // Each becomes one record on the inbound topic. May be empty (a provider's verification
   // handshake or delivery receipt): the host then answers `accepted` at once.
   std::vector<v1::InboundMessage> messages;
+  // Events the request carried that are recognised but deliberately not routed (the
+  // business's own echoes, read and delivery receipts, status updates ...), one entry per
+  // event. Each is a short lowercase kind ("echo", "read", "status") from the connector's
+  // small fixed set, in static storage like Rejection::reason(): the host counts them per
+  // kind (switchboard_ingress_notices_total) once the request is accepted.
+  std::vector<std::string_view> notices;
   // The answer the provider expects once every message is durable.
   http::Response accepted;
 };

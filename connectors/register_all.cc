@@ -4,6 +4,10 @@ namespace switchboard::connectors {
 
 Status registerAllConnectors(ConnectorRegistry& registry, const ConnectorSettings& settings) {
   SB_RETURN_IF_ERROR(chat::registerChatConnector(registry, settings.chat));
+  SB_RETURN_IF_ERROR(sms::registerSmsConnector(registry, settings.sms));
+  SB_RETURN_IF_ERROR(meta::registerMetaConnector(registry, settings.meta));
+  SB_RETURN_IF_ERROR(telegram::registerTelegramConnector(registry, settings.telegram));
+  SB_RETURN_IF_ERROR(x::registerXConnector(registry, settings.x));
   return okStatus();
 }
 

@@ -14,6 +14,7 @@ std::string_view errcName(Errc code) {
     case Errc::kUnsupportedMediaType: return "unsupported_media_type";
     case Errc::kNotFound: return "not_found";
     case Errc::kUnauthenticated: return "unauthenticated";
+    case Errc::kForbidden: return "forbidden";
     case Errc::kUnavailable: return "unavailable";
     case Errc::kTimeout: return "timeout";
     case Errc::kBackPressure: return "back_pressure";

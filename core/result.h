@@ -21,6 +21,8 @@ enum class Errc {
   kUnsupportedMediaType,
   kNotFound,
   kUnauthenticated,
+  // Authenticated (or not needing it) but not allowed: a bad signature, a wrong verify token.
+  kForbidden,
   // Retryable: try again later.
   kUnavailable,
   kTimeout,

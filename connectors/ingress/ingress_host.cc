@@ -24,11 +24,13 @@ constexpr size_t kMaxUserAgentBytes = 256;
 class IngressHost::PendingRequest final : public kafka::DeliveryListener {
  public:
   PendingRequest(IngressHost& host, Bound& bound, http::Responder respond, http::Response accepted,
-                 std::chrono::steady_clock::time_point start, size_t records)
+                 std::vector<std::string_view> notices, std::chrono::steady_clock::time_point start,
+                 size_t records)
       : host_(host),
         bound_(bound),
         respond_(std::move(respond)),
         accepted_(std::move(accepted)),
+        notices_(std::move(notices)),
         start_(start),
         outstanding_(static_cast<int64_t>(records) + 1) {
     host_.acquire();
@@ -69,6 +71,7 @@ class IngressHost::PendingRequest final : public kafka::DeliveryListener {
     auto err = static_cast<rd_kafka_resp_err_t>(first_error_.load(std::memory_order_acquire));
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       bound_.probe.requestAccepted(elapsed);
+      bound_.probe.noticesAccepted(notices_);
       respond_(std::move(accepted_));
       return;
     }
@@ -84,6 +87,8 @@ class IngressHost::PendingRequest final : public kafka::DeliveryListener {
   Bound& bound_;
   http::Responder respond_;
   http::Response accepted_;
+  // Counted only when the request is accepted: a 503 is retried and would count them twice.
+  std::vector<std::string_view> notices_;
   std::chrono::steady_clock::time_point start_;
   std::atomic<int64_t> outstanding_;
   std::atomic<int> first_error_{RD_KAFKA_RESP_ERR_NO_ERROR};
@@ -178,6 +183,7 @@ void IngressHost::handle(Bound& bound, http::Request&& request, http::Responder 
   NormalizedBatch& batch = *normalized;
   if (batch.messages.empty()) {
     bound.probe.requestAccepted(std::chrono::steady_clock::now() - start);
+    bound.probe.noticesAccepted(batch.notices);
     respond(std::move(batch.accepted));
     return;
   }
@@ -204,7 +210,7 @@ void IngressHost::handle(Bound& bound, http::Request&& request, http::Responder 
   }
 
   auto* pending = new PendingRequest(*this, bound, std::move(respond), std::move(batch.accepted),
-                                     start, records.size());
+                                     std::move(batch.notices), start, records.size());
   for (size_t i = 0; i < records.size(); ++i) {
     Status produced = producer_.produce(records[i], pending);
     if (!produced) {
@@ -247,10 +253,16 @@ void IngressHost::produceDeadLetter(Bound& bound, http::Request&& request,
   if (auto user_agent = request.header("User-Agent")) {
     attributes["user_agent"] = std::string(user_agent->substr(0, kMaxUserAgentBytes));
   }
-  if (request.body.size() > options_.max_dead_letter_payload_bytes) {
+  // Unsigned or forged requests come from anyone: keep enough to investigate, not enough
+  // for a stranger to fill the dead-letter topic.
+  bool unauthenticated =
+      rejection.code() == Errc::kUnauthenticated || rejection.code() == Errc::kForbidden;
+  size_t keep = unauthenticated ? options_.max_unauthenticated_payload_bytes
+                                : options_.max_dead_letter_payload_bytes;
+  if (request.body.size() > keep) {
     attributes["payload_bytes"] = std::to_string(request.body.size());
     attributes["payload_truncated"] = "true";
-    request.body.resize(options_.max_dead_letter_payload_bytes);
+    request.body.resize(keep);
   }
   letter.set_payload(std::move(request.body));
 

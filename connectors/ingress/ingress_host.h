@@ -1,7 +1,8 @@
 // Runs the registered connectors behind the HTTP server. For each request: the connector
 // normalizes it; each InboundMessage goes to the inbound topic (key = sender address, sb-id =
 // event id); the connector's answer is sent only once every record's delivery report came
-// back successful ("accepted means durable"). A failed produce or delivery answers 503 with
+// back successful ("accepted means durable"); the batch's notices (events recognised but not
+// routed) are counted then too. A failed produce or delivery answers 503 with
 // Retry-After: the sender retries with the same ids and the router drops what already landed.
 // A refused request answers the mapped 4xx at once, and its raw payload goes to the
 // dead-letter topic without being waited for.
@@ -38,6 +39,8 @@ struct IngressOptions {
   // Dead letters keep at most this much of a refused body (records must stay under the
   // broker's message.max.bytes); the original size goes in the "payload_bytes" attribute.
   size_t max_dead_letter_payload_bytes = 256 << 10;
+  // ...and of a request that failed authentication (missing or bad signature or token).
+  size_t max_unauthenticated_payload_bytes = 4 << 10;
 };
 
 class IngressHost {

@@ -24,6 +24,11 @@ IngressProbe::IngressProbe(metrics::MetricsRegistry& registry)
                    .Name("switchboard_ingress_rejects_total")
                    .Help("Ingress requests refused by a connector, by channel and reason")
                    .Register(registry.registry())),
+      notices_(prometheus::BuildCounter()
+                   .Name("switchboard_ingress_notices_total")
+                   .Help("Provider events recognised but not routed (echoes, read and delivery "
+                         "receipts, statuses ...), by channel and kind, in accepted requests")
+                   .Register(registry.registry())),
       duration_(prometheus::BuildHistogram()
                     .Name("switchboard_ingress_request_duration_seconds")
                     .Help("Time from receiving an ingress request to answering it")
@@ -48,6 +53,7 @@ IngressProbe::ChannelProbe IngressProbe::channel(std::string_view channel,
   probe.duration_ = &duration_.Add({{"channel", probe.channel_}}, durationBuckets());
   probe.dead_letter_failures_ = &dead_letter_failures_.Add({{"source", probe.source_}});
   probe.rejects_ = &rejects_;
+  probe.notices_ = &notices_;
   probe.dead_letters_ = &dead_letters_;
   return probe;
 }
@@ -66,6 +72,18 @@ void IngressProbe::ChannelProbe::requestRejected(std::string_view reason, Durati
 void IngressProbe::ChannelProbe::kafkaUnavailable(Duration elapsed) {
   unavailable_->Increment();
   duration_->Observe(seconds(elapsed));
+}
+
+void IngressProbe::ChannelProbe::noticesAccepted(std::span<const std::string_view> kinds) {
+  // Runs of one kind are common (a page's read receipts): one label lookup per run.
+  size_t i = 0;
+  while (i < kinds.size()) {
+    size_t end = i + 1;
+    while (end < kinds.size() && kinds[end] == kinds[i]) ++end;
+    notices_->Add({{"channel", channel_}, {"kind", std::string(kinds[i])}})
+        .Increment(static_cast<double>(end - i));
+    i = end;
+  }
 }
 
 void IngressProbe::ChannelProbe::connectorBug(Duration elapsed) {

@@ -1,17 +1,20 @@
 // Metrics of the ingress host, in domain verbs. Series per channel are resolved once
 // (channel()), so that the request path only increments counters it already holds; the only
-// label lookups at request time are a rejection's reason and a dead letter's outcome.
+// label lookups at request time are a rejection's reason, a notice's kind and a dead letter's
+// outcome.
 // Labels are bounded: a channel is a connector name, a reason comes from the connector's
 // fixed set; never ids. Thread-safe (prometheus-cpp counters are atomic).
 //
 //   switchboard_ingress_requests_total{channel,outcome}      accepted|rejected|unavailable
 //   switchboard_ingress_rejects_total{channel,reason}
+//   switchboard_ingress_notices_total{channel,kind}          recognised, not routed (echo ...)
 //   switchboard_ingress_request_duration_seconds{channel}    histogram, request to answer
 //   switchboard_dead_letters_total{source,reason}            written to the dead-letter topic
 //   switchboard_dead_letter_failures_total{source}           could not be written
 #pragma once
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -33,6 +36,8 @@ class IngressProbe {
     void requestAccepted(Duration elapsed);
     void requestRejected(std::string_view reason, Duration elapsed);
     void kafkaUnavailable(Duration elapsed);
+    // The notices of one accepted request (NormalizedBatch::notices), one count each.
+    void noticesAccepted(std::span<const std::string_view> kinds);
     // A bug: a connector produced something the host cannot route. Counted as rejected.
     void connectorBug(Duration elapsed);
     void deadLetterWritten(std::string_view reason);
@@ -48,6 +53,7 @@ class IngressProbe {
     prometheus::Counter* dead_letter_failures_ = nullptr;
     prometheus::Histogram* duration_ = nullptr;
     prometheus::Family<prometheus::Counter>* rejects_ = nullptr;
+    prometheus::Family<prometheus::Counter>* notices_ = nullptr;
     prometheus::Family<prometheus::Counter>* dead_letters_ = nullptr;
   };
 
@@ -60,6 +66,7 @@ class IngressProbe {
  private:
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& rejects_;
+  prometheus::Family<prometheus::Counter>& notices_;
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Family<prometheus::Counter>& dead_letter_failures_;

@@ -11,6 +11,7 @@ int httpStatusFor(Errc code) {
     case Errc::kMalformedInput:
     case Errc::kMissingField: return 400;
     case Errc::kUnauthenticated: return 401;
+    case Errc::kForbidden: return 403;
     case Errc::kNotFound: return 404;
     case Errc::kTooLarge: return 413;
     case Errc::kUnsupportedMediaType: return 415;

@@ -9,7 +9,7 @@
 
 namespace switchboard::http {
 
-// 400 malformed / missing / invalid, 401 unauthenticated, 404, 413 too large,
+// 400 malformed / missing / invalid, 401 unauthenticated, 403 forbidden, 404, 413 too large,
 // 415 unsupported media type, 503 for everything worth retrying, 500 for bugs.
 int httpStatusFor(Errc code);
 

@@ -1,8 +1,15 @@
 // The ingress host and the agent API over real HTTP against the embedded Kafka cluster:
 // accepted means the record is on its topic; refused input is answered 4xx and dead-lettered
 // raw; Kafka trouble is answered 503 with Retry-After.
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -11,6 +18,7 @@
 #include <boost/json/parse.hpp>
 
 #include "connectors/ingress/ingress_host.h"
+#include "connectors/meta/meta_connector.h"
 #include "connectors/register_all.h"
 #include "core/http/http_server.h"
 #include "core/kafka/consumer.h"
@@ -52,7 +60,35 @@ struct Record {
 struct StackOptions {
   std::chrono::milliseconds delivery_timeout{30000};
   std::string bearer_token;
+  // Registered in addition to registerAllConnectors().
+  std::optional<connectors::meta::MetaSettings> meta;
 };
+
+// A golden payload from tests/testdata/.
+std::string testdata(std::string_view relative) {
+  std::filesystem::path path =
+      std::filesystem::path(__FILE__).parent_path() / "../testdata" / std::string(relative);
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "cannot open " << path;
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// X-Hub-Signature-256 as Meta computes it: "sha256=" + hex HMAC-SHA256(app secret, raw body).
+std::string hubSignature(std::string_view secret, std::string_view body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "sha256=";
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
 
 // The value of one Prometheus series in render() output, or -1 when it is absent.
 double metricValue(const std::string& rendered, const std::string& series) {
@@ -90,6 +126,10 @@ class IngressTest : public ::testing::Test {
     reader_ = std::move(*reader);
 
     ASSERT_TRUE(connectors::registerAllConnectors(registry_, {}).has_value());
+    if (options.meta) {
+      auto registered = connectors::meta::registerMetaConnector(registry_, *options.meta);
+      ASSERT_TRUE(registered.has_value()) << registered.error().describe();
+    }
     host_ = std::make_unique<connectors::IngressHost>(*producer_, topics_, metrics_, registry_);
     router::AgentApiOptions agent_options;
     agent_options.bearer_token = options.bearer_token;
@@ -296,6 +336,78 @@ TEST_F(IngressTest, MissingFieldIs400) {
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 400);
   EXPECT_EQ(boost::json::parse(response->body).at("error").at("code").as_string(), "missing_field");
+}
+
+TEST_F(IngressTest, MetaWebhookProducesOneRecordPerMessageAndCountsNotices) {
+  constexpr std::string_view kAppSecret = "meta-app-secret-for-tests";
+  connectors::meta::MetaSettings meta;
+  meta.app_secret = kAppSecret;
+  meta.verify_token = "verify-me";
+  start({.meta = meta});
+
+  auto handshake = HttpClient::get(
+      kLocalhost, port_,
+      "/v1/meta/webhook?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=verify-me");
+  ASSERT_TRUE(handshake.has_value()) << handshake.error().describe();
+  EXPECT_EQ(handshake->status, 200) << handshake->body;
+  EXPECT_EQ(handshake->body, "1158201444");
+
+  // Two entries (two business numbers), three customer messages, a status and a reaction.
+  const std::string body = testdata("meta/whatsapp_multi.json");
+  auto unsigned_post = post("/v1/meta/webhook", body);
+  ASSERT_TRUE(unsigned_post.has_value());
+  EXPECT_EQ(unsigned_post->status, 401);
+  auto forged = post("/v1/meta/webhook", body,
+                     {{"X-Hub-Signature-256", hubSignature("not-the-secret", body)}});
+  ASSERT_TRUE(forged.has_value());
+  EXPECT_EQ(forged->status, 403);
+  EXPECT_EQ(boost::json::parse(forged->body).at("error").at("code").as_string(), "bad_signature");
+
+  auto response =
+      post("/v1/meta/webhook", body, {{"X-Hub-Signature-256", hubSignature(kAppSecret, body)}});
+  ASSERT_TRUE(response.has_value()) << response.error().describe();
+  ASSERT_EQ(response->status, 200) << response->body;
+  boost::json::value answer = boost::json::parse(response->body);
+  EXPECT_EQ(answer.at("messages").to_number<int>(), 3);
+  EXPECT_EQ(answer.at("notices").to_number<int>(), 2);
+
+  // Accepted means durable: every message is on the inbound topic, keyed by its sender.
+  std::set<std::string> ids;
+  for (const std::string sender : {"+16505551234", "+60173526233", "+16315551181"}) {
+    int32_t partition = kafka::Producer::partitionForKey(sender, kInboundPartitions);
+    size_t found = 0;
+    for (const Record& record : readPartition(topics_.inbound, partition)) {
+      if (record.key != sender) continue;
+      ++found;
+      v1::InboundMessage message;
+      ASSERT_TRUE(message.ParseFromString(record.value));
+      EXPECT_EQ(message.channel(), v1::CHANNEL_WHATSAPP);
+      EXPECT_EQ(message.provider(), "meta");
+      EXPECT_EQ(message.sender().value(), sender);
+      EXPECT_EQ(message.envelope().producer(), "connector/meta");
+      EXPECT_EQ(record.event_id, message.envelope().event_id());
+      EXPECT_EQ(record.event_type, "switchboard.v1.InboundMessage");
+      ids.insert(record.event_id);
+    }
+    EXPECT_EQ(found, 1u) << sender;
+  }
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_EQ(totalRecords(topics_.inbound, kInboundPartitions), 3u);
+  EXPECT_EQ(metric(R"(switchboard_ingress_notices_total{channel="meta",kind="status"})"), 1);
+  EXPECT_EQ(metric(R"(switchboard_ingress_notices_total{channel="meta",kind="reaction"})"), 1);
+
+  // Delivery statuses only: answered at once, nothing produced, counted as notices.
+  const std::string statuses = testdata("meta/whatsapp_status_only.json");
+  auto receipts = post("/v1/meta/webhook", statuses,
+                       {{"X-Hub-Signature-256", hubSignature(kAppSecret, statuses)}});
+  ASSERT_TRUE(receipts.has_value()) << receipts.error().describe();
+  ASSERT_EQ(receipts->status, 200) << receipts->body;
+  EXPECT_EQ(boost::json::parse(receipts->body).at("messages").to_number<int>(), 0);
+  EXPECT_EQ(totalRecords(topics_.inbound, kInboundPartitions), 3u);
+  EXPECT_EQ(metric(R"(switchboard_ingress_notices_total{channel="meta",kind="status"})"), 3);
+  EXPECT_EQ(metric(R"(switchboard_ingress_requests_total{channel="meta",outcome="accepted"})"), 3);
+  EXPECT_EQ(metric(R"(switchboard_ingress_rejects_total{channel="meta",reason="bad_signature"})"),
+            1);
 }
 
 TEST_F(IngressTest, AgentPresenceBecomesAnAgentEvent) {

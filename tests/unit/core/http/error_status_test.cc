@@ -11,6 +11,7 @@ TEST(HttpStatusTest, MapsEveryErrcToOneStatus) {
   EXPECT_EQ(httpStatusFor(Errc::kMissingField), 400);
   EXPECT_EQ(httpStatusFor(Errc::kInvalidArgument), 400);
   EXPECT_EQ(httpStatusFor(Errc::kUnauthenticated), 401);
+  EXPECT_EQ(httpStatusFor(Errc::kForbidden), 403);
   EXPECT_EQ(httpStatusFor(Errc::kNotFound), 404);
   EXPECT_EQ(httpStatusFor(Errc::kTooLarge), 413);
   EXPECT_EQ(httpStatusFor(Errc::kUnsupportedMediaType), 415);

@@ -22,8 +22,10 @@ void setSentAt(std::optional<int64_t> timestamp, v1::InboundMessage& message) {
   if (!timestamp || *timestamp <= 0) return;
   int64_t ms = *timestamp < kMillisecondsThreshold ? *timestamp * 1000 : *timestamp;
   if (ms >= kMaxMilliseconds) return;
-  setTimestamp(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)),
-               message.mutable_sent_at());
+  // Straight into the proto: a chrono time_point counts nanoseconds in 64 bits and would
+  // overflow past 2262 (found by the meta_webhook fuzzer).
+  message.mutable_sent_at()->set_seconds(ms / 1000);
+  message.mutable_sent_at()->set_nanos(static_cast<int32_t>((ms % 1000) * 1'000'000));
 }
 
 bool isLowerWord(std::string_view s) {

@@ -292,7 +292,9 @@ Status StageRunner::recoverOutbox(Task& task) {
     // Which of them already reached their partition? Look from the saved mark on.
     std::map<std::pair<std::string, int32_t>, std::set<std::string>> present;
     for (const auto& [k, out] : outbox) present[{out.topic(), out.partition()}];
-    for (auto& [tp, ids] : present) {
+    for (auto& entry : present) {
+      const auto& tp = entry.first;
+      std::set<std::string>& ids = entry.second;  // a named reference: lambdas may capture it
       auto mark = task.output_marks.find(tp);
       int64_t from = mark != task.output_marks.end() ? mark->second : 0;
       SB_RETURN_IF_ERROR(reader_->readToEnd(

@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "connectors/common/rejection_reasons.h"
 #include "core/crypto/digest.h"
 #include "core/http/media_type.h"
 #include "core/ids.h"
@@ -20,11 +21,11 @@ namespace {
 namespace json = boost::json;
 
 // Rejection reasons: metric labels and DeadLetter reasons, so a fixed set.
-constexpr std::string_view kWrongContentType = "wrong_content_type";
-constexpr std::string_view kBodyTooLarge = "body_too_large";
-constexpr std::string_view kMalformedJson = "malformed_json";
-constexpr std::string_view kMissingField = "missing_field";
-constexpr std::string_view kInvalidField = "invalid_field";
+using reasons::kBodyTooLarge;
+using reasons::kInvalidField;
+using reasons::kMalformedJson;
+using reasons::kMissingField;
+using reasons::kWrongContentType;
 constexpr std::string_view kEmptyText = "empty_text";
 constexpr std::string_view kTextTooLarge = "text_too_large";
 constexpr std::string_view kTooManyAttributes = "too_many_attributes";

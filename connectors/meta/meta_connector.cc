@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "connectors/common/rejection_reasons.h"
 #include "connectors/meta/hub_signature.h"
 #include "connectors/meta/meta_events.h"
 #include "core/http/media_type.h"
@@ -23,13 +24,13 @@ namespace json = boost::json;
 constexpr std::string_view kNotConfigured = "not_configured";
 constexpr std::string_view kBadVerification = "bad_verification";
 constexpr std::string_view kBadVerifyToken = "bad_verify_token";
-constexpr std::string_view kMissingSignature = "missing_signature";
-constexpr std::string_view kBadSignature = "bad_signature";
-constexpr std::string_view kBodyTooLarge = "body_too_large";
-constexpr std::string_view kWrongContentType = "wrong_content_type";
-constexpr std::string_view kMalformedJson = "malformed_json";
-constexpr std::string_view kMissingField = "missing_field";
-constexpr std::string_view kInvalidField = "invalid_field";
+using reasons::kBadSignature;
+using reasons::kBodyTooLarge;
+using reasons::kInvalidField;
+using reasons::kMalformedJson;
+using reasons::kMissingField;
+using reasons::kMissingSignature;
+using reasons::kWrongContentType;
 constexpr std::string_view kUnknownObject = "unknown_object";
 
 constexpr std::string_view kSignatureHeader = "X-Hub-Signature-256";

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "connectors/common/form_urlencoded.h"
+#include "connectors/common/rejection_reasons.h"
 #include "connectors/sms/phone_number.h"
 #include "connectors/sms/twilio_signature.h"
 #include "core/crypto/digest.h"
@@ -16,13 +17,13 @@ namespace switchboard::connectors::sms {
 namespace {
 
 // Rejection reasons: metric labels and DeadLetter reasons, so a fixed set.
-constexpr std::string_view kWrongContentType = "wrong_content_type";
-constexpr std::string_view kBodyTooLarge = "body_too_large";
-constexpr std::string_view kMissingSignature = "missing_signature";
+using reasons::kBadSignature;
+using reasons::kBodyTooLarge;
+using reasons::kInvalidField;
+using reasons::kMissingField;
+using reasons::kMissingSignature;
+using reasons::kWrongContentType;
 constexpr std::string_view kMalformedForm = "malformed_form";
-constexpr std::string_view kBadSignature = "bad_signature";
-constexpr std::string_view kMissingField = "missing_field";
-constexpr std::string_view kInvalidField = "invalid_field";
 constexpr std::string_view kInternal = "internal";
 
 // Field limits, in bytes. Twilio's SIDs have 34 characters and its media URLs about 150.

@@ -13,6 +13,7 @@
 #include <boost/json/value.hpp>
 
 #include "connectors/common/form_urlencoded.h"
+#include "connectors/common/rejection_reasons.h"
 #include "connectors/x/x_signature.h"
 #include "core/crypto/digest.h"
 #include "core/http/media_type.h"
@@ -24,13 +25,13 @@ namespace {
 namespace json = boost::json;
 
 // Rejection reasons: metric labels and DeadLetter reasons, so a fixed set.
-constexpr std::string_view kMissingSignature = "missing_signature";
-constexpr std::string_view kBadSignature = "bad_signature";
-constexpr std::string_view kWrongContentType = "wrong_content_type";
-constexpr std::string_view kBodyTooLarge = "body_too_large";
-constexpr std::string_view kMalformedJson = "malformed_json";
-constexpr std::string_view kMissingField = "missing_field";
-constexpr std::string_view kInvalidField = "invalid_field";
+using reasons::kBadSignature;
+using reasons::kBodyTooLarge;
+using reasons::kInvalidField;
+using reasons::kMalformedJson;
+using reasons::kMissingField;
+using reasons::kMissingSignature;
+using reasons::kWrongContentType;
 
 // Notices: activity answered 200 that produces nothing, one per event. A fixed set (they are
 // metric labels), worded like the other connectors' where the meaning is the same.

@@ -1,0 +1,18 @@
+// Rejection reasons every connector shares. They are metric labels and DeadLetter reasons, so
+// one spelling across channels lets a dashboard sum "bad_signature" over all of them.
+// Channel-specific reasons stay in the connector's own file.
+#pragma once
+
+#include <string_view>
+
+namespace switchboard::connectors::reasons {
+
+inline constexpr std::string_view kWrongContentType = "wrong_content_type";
+inline constexpr std::string_view kBodyTooLarge = "body_too_large";
+inline constexpr std::string_view kMalformedJson = "malformed_json";
+inline constexpr std::string_view kMissingField = "missing_field";
+inline constexpr std::string_view kInvalidField = "invalid_field";
+inline constexpr std::string_view kMissingSignature = "missing_signature";
+inline constexpr std::string_view kBadSignature = "bad_signature";
+
+}  // namespace switchboard::connectors::reasons

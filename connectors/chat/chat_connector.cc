@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 
 #include "connectors/common/rejection_reasons.h"
+#include "connectors/common/request_checks.h"
 #include "core/crypto/digest.h"
 #include "core/http/media_type.h"
 #include "core/ids.h"
@@ -21,11 +22,9 @@ namespace {
 namespace json = boost::json;
 
 // Rejection reasons: metric labels and DeadLetter reasons, so a fixed set.
-using reasons::kBodyTooLarge;
 using reasons::kInvalidField;
 using reasons::kMalformedJson;
 using reasons::kMissingField;
-using reasons::kWrongContentType;
 constexpr std::string_view kEmptyText = "empty_text";
 constexpr std::string_view kTextTooLarge = "text_too_large";
 constexpr std::string_view kTooManyAttributes = "too_many_attributes";
@@ -185,14 +184,8 @@ std::vector<Route> ChatConnector::routes() const {
 
 ConnectorResult<NormalizedBatch> ChatConnector::normalize(
     const http::Request& request, std::chrono::system_clock::time_point now) const {
-  if (!http::isMediaType(request.header("Content-Type"), "application/json")) {
-    return Rejection(Errc::kUnsupportedMediaType, kWrongContentType,
-                     "Content-Type must be application/json (UTF-8)");
-  }
-  if (request.body.size() > settings_.max_body_bytes) {
-    return Rejection(Errc::kTooLarge, kBodyTooLarge,
-                     "body is larger than " + std::to_string(settings_.max_body_bytes) + " bytes");
-  }
+  if (auto rejected = rejectUnlessMediaType(request, "application/json")) return *rejected;
+  if (auto rejected = rejectIfLargerThan(request, settings_.max_body_bytes)) return *rejected;
 
   // Parse into a stack buffer first: most chat bodies fit, so parsing allocates nothing.
   std::array<unsigned char, 4096> arena;

@@ -10,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include "connectors/common/rejection_reasons.h"
+#include "connectors/common/request_checks.h"
 #include "connectors/meta/hub_signature.h"
 #include "connectors/meta/meta_events.h"
 #include "core/http/media_type.h"
@@ -25,12 +26,10 @@ constexpr std::string_view kNotConfigured = "not_configured";
 constexpr std::string_view kBadVerification = "bad_verification";
 constexpr std::string_view kBadVerifyToken = "bad_verify_token";
 using reasons::kBadSignature;
-using reasons::kBodyTooLarge;
 using reasons::kInvalidField;
 using reasons::kMalformedJson;
 using reasons::kMissingField;
 using reasons::kMissingSignature;
-using reasons::kWrongContentType;
 constexpr std::string_view kUnknownObject = "unknown_object";
 
 constexpr std::string_view kSignatureHeader = "X-Hub-Signature-256";
@@ -153,10 +152,7 @@ ConnectorResult<NormalizedBatch> MetaConnector::verifySubscription(
 
 ConnectorResult<NormalizedBatch> MetaConnector::receive(
     const http::Request& request, std::chrono::system_clock::time_point now) const {
-  if (request.body.size() > settings_.max_body_bytes) {
-    return Rejection(Errc::kTooLarge, kBodyTooLarge,
-                     "body is larger than " + std::to_string(settings_.max_body_bytes) + " bytes");
-  }
+  if (auto rejected = rejectIfLargerThan(request, settings_.max_body_bytes)) return *rejected;
   // Authenticate before looking at the content: an unsigned caller learns nothing else.
   switch (checkHubSignature(settings_.app_secret, request.body, request.header(kSignatureHeader))) {
     case SignatureCheck::kValid: break;
@@ -170,10 +166,7 @@ ConnectorResult<NormalizedBatch> MetaConnector::receive(
       return Rejection(Errc::kForbidden, kBadSignature,
                        "X-Hub-Signature-256 does not match the body under the app secret");
   }
-  if (!http::isMediaType(request.header("Content-Type"), "application/json")) {
-    return Rejection(Errc::kUnsupportedMediaType, kWrongContentType,
-                     "Content-Type must be application/json (UTF-8)");
-  }
+  if (auto rejected = rejectUnlessMediaType(request, "application/json")) return *rejected;
 
   std::array<unsigned char, 8192> arena;
   json::monotonic_resource resource(arena.data(), arena.size());

@@ -7,6 +7,7 @@
 
 #include "connectors/common/form_urlencoded.h"
 #include "connectors/common/rejection_reasons.h"
+#include "connectors/common/request_checks.h"
 #include "connectors/sms/phone_number.h"
 #include "connectors/sms/twilio_signature.h"
 #include "core/crypto/digest.h"
@@ -18,11 +19,9 @@ namespace {
 
 // Rejection reasons: metric labels and DeadLetter reasons, so a fixed set.
 using reasons::kBadSignature;
-using reasons::kBodyTooLarge;
 using reasons::kInvalidField;
 using reasons::kMissingField;
 using reasons::kMissingSignature;
-using reasons::kWrongContentType;
 constexpr std::string_view kMalformedForm = "malformed_form";
 constexpr std::string_view kInternal = "internal";
 
@@ -190,14 +189,9 @@ std::vector<Route> SmsConnector::routes() const {
 
 ConnectorResult<NormalizedBatch> SmsConnector::normalize(
     const http::Request& request, std::chrono::system_clock::time_point now) const {
-  if (!http::isMediaType(request.header("Content-Type"), "application/x-www-form-urlencoded")) {
-    return Rejection(Errc::kUnsupportedMediaType, kWrongContentType,
-                     "Content-Type must be application/x-www-form-urlencoded (UTF-8)");
-  }
-  if (request.body.size() > settings_.max_body_bytes) {
-    return Rejection(Errc::kTooLarge, kBodyTooLarge,
-                     "body is larger than " + std::to_string(settings_.max_body_bytes) + " bytes");
-  }
+  if (auto rejected = rejectUnlessMediaType(request, "application/x-www-form-urlencoded"))
+    return *rejected;
+  if (auto rejected = rejectIfLargerThan(request, settings_.max_body_bytes)) return *rejected;
   std::optional<std::string_view> signature = request.header(kSignatureHeader);
   if (!signature || signature->empty()) {
     return Rejection(Errc::kUnauthenticated, kMissingSignature,

@@ -14,6 +14,7 @@
 #include <boost/json/value.hpp>
 
 #include "connectors/common/rejection_reasons.h"
+#include "connectors/common/request_checks.h"
 #include "core/crypto/digest.h"
 #include "core/http/media_type.h"
 #include "core/ids.h"
@@ -25,12 +26,8 @@ namespace json = boost::json;
 
 // Rejection reasons: metric labels and DeadLetter reasons, so a fixed set.
 using reasons::kBadSignature;
-using reasons::kBodyTooLarge;
-using reasons::kInvalidField;
 using reasons::kMalformedJson;
-using reasons::kMissingField;
 using reasons::kMissingSignature;
-using reasons::kWrongContentType;
 
 // Notices: updates answered 200 that produce nothing, one per update. A fixed set (they are
 // metric labels): Telegram's update kinds, plus what we make of some messages.
@@ -75,37 +72,15 @@ constexpr std::array<std::string_view, 7> kFileFields = {
 constexpr size_t kMaxSecretTokenBytes = 256;
 constexpr size_t kMaxLanguageBytes = 35;
 
-Rejection missing(const std::string& path) {
-  return Rejection(Errc::kMissingField, kMissingField, path + " is required");
-}
-
-Rejection invalid(const std::string& path, std::string_view what) {
-  std::string detail = path;
-  detail += ' ';
-  detail += what;
-  return Rejection(Errc::kMalformedInput, kInvalidField, std::move(detail));
-}
-
-std::string join(std::string_view parent, std::string_view field) {
-  std::string path(parent);
-  path += '.';
-  path += field;
-  return path;
-}
-
-bool isDigits(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
 // Telegram's ids are integers up to 52 bits (chat ids are negative for groups); they travel as
 // their decimal text.
 ConnectorResult<std::string> requiredId(const json::object& object, std::string_view field,
                                         const std::string& path) {
   const json::value* v = object.if_contains(field);
-  if (v == nullptr || v->is_null()) return missing(path);
+  if (v == nullptr || v->is_null()) return missingField(path);
   if (v->is_int64()) return std::to_string(v->get_int64());
   if (v->is_uint64()) return std::to_string(v->get_uint64());
-  return invalid(path, "must be an integer");
+  return invalidField(path, "must be an integer");
 }
 
 ConnectorResult<std::optional<int64_t>> optionalInt64(const json::object& object,
@@ -117,7 +92,7 @@ ConnectorResult<std::optional<int64_t>> optionalInt64(const json::object& object
   if (v->is_uint64() && v->get_uint64() <= uint64_t{std::numeric_limits<int64_t>::max()}) {
     return std::optional<int64_t>(static_cast<int64_t>(v->get_uint64()));
   }
-  return invalid(path, "must be an integer");
+  return invalidField(path, "must be an integer");
 }
 
 ConnectorResult<std::optional<std::string_view>> optionalString(const json::object& object,
@@ -126,7 +101,7 @@ ConnectorResult<std::optional<std::string_view>> optionalString(const json::obje
   const json::value* v = object.if_contains(field);
   if (v == nullptr || v->is_null()) return std::optional<std::string_view>();
   const json::string* s = v->if_string();
-  if (s == nullptr) return invalid(path, "must be a string");
+  if (s == nullptr) return invalidField(path, "must be a string");
   return std::optional<std::string_view>(std::string_view(*s));
 }
 
@@ -137,7 +112,7 @@ ConnectorResult<const json::object*> optionalObject(const json::object& object,
   const json::value* v = object.if_contains(field);
   if (v == nullptr || v->is_null()) return static_cast<const json::object*>(nullptr);
   const json::object* o = v->if_object();
-  if (o == nullptr) return invalid(path, "must be an object");
+  if (o == nullptr) return invalidField(path, "must be an object");
   return o;
 }
 
@@ -145,7 +120,7 @@ ConnectorResult<const json::object*> requiredObject(const json::object& object,
                                                     std::string_view field,
                                                     const std::string& path) {
   SB_ASSIGN_OR_RETURN(const json::object* o, optionalObject(object, field, path));
-  if (o == nullptr) return missing(path);
+  if (o == nullptr) return missingField(path);
   return o;
 }
 
@@ -164,14 +139,14 @@ std::string_view updateKind(const json::object& update) {
 // Telegram until someone calls getFile with the file_id.
 ConnectorResult<v1::Attachment> fileAttachment(const json::object& file, const std::string& path) {
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> file_id,
-                      optionalString(file, "file_id", join(path, "file_id")));
-  if (!file_id || file_id->empty()) return missing(join(path, "file_id"));
+                      optionalString(file, "file_id", jsonPath(path, "file_id")));
+  if (!file_id || file_id->empty()) return missingField(jsonPath(path, "file_id"));
   SB_ASSIGN_OR_RETURN(std::optional<int64_t> size,
-                      optionalInt64(file, "file_size", join(path, "file_size")));
+                      optionalInt64(file, "file_size", jsonPath(path, "file_size")));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> mime_type,
-                      optionalString(file, "mime_type", join(path, "mime_type")));
+                      optionalString(file, "mime_type", jsonPath(path, "mime_type")));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> file_name,
-                      optionalString(file, "file_name", join(path, "file_name")));
+                      optionalString(file, "file_name", jsonPath(path, "file_name")));
   v1::Attachment attachment;
   attachment.set_url("tg-file:" + std::string(*file_id));
   if (size && *size > 0) attachment.set_size_bytes(static_cast<uint64_t>(*size));
@@ -186,16 +161,16 @@ ConnectorResult<std::optional<v1::Attachment>> photoAttachment(const json::objec
   const json::value* v = message.if_contains("photo");
   if (v == nullptr || v->is_null()) return std::optional<v1::Attachment>();
   const json::array* sizes = v->if_array();
-  if (sizes == nullptr) return invalid(path, "must be an array");
+  if (sizes == nullptr) return invalidField(path, "must be an array");
   const json::object* largest = nullptr;
   int64_t largest_area = -1;
   for (const json::value& size : *sizes) {
     const json::object* photo_size = size.if_object();
-    if (photo_size == nullptr) return invalid(path, "must hold PhotoSize objects");
+    if (photo_size == nullptr) return invalidField(path, "must hold PhotoSize objects");
     SB_ASSIGN_OR_RETURN(std::optional<int64_t> width,
-                        optionalInt64(*photo_size, "width", join(path, "width")));
+                        optionalInt64(*photo_size, "width", jsonPath(path, "width")));
     SB_ASSIGN_OR_RETURN(std::optional<int64_t> height,
-                        optionalInt64(*photo_size, "height", join(path, "height")));
+                        optionalInt64(*photo_size, "height", jsonPath(path, "height")));
     int64_t area =
         (width && height && *width > 0 && *height > 0 && *width < (1 << 20) && *height < (1 << 20))
             ? *width * *height
@@ -213,12 +188,12 @@ ConnectorResult<std::optional<v1::Attachment>> photoAttachment(const json::objec
 ConnectorResult<void> attachments(const json::object& message, std::string_view kind,
                                   google::protobuf::RepeatedPtrField<v1::Attachment>& out) {
   SB_ASSIGN_OR_RETURN(std::optional<v1::Attachment> photo,
-                      photoAttachment(message, join(kind, "photo")));
+                      photoAttachment(message, jsonPath(kind, "photo")));
   if (photo) *out.Add() = std::move(*photo);
   bool animation = false;
   for (std::string_view field : kFileFields) {
     if (field == "document" && animation) continue;
-    std::string path = join(kind, field);
+    std::string path = jsonPath(kind, field);
     SB_ASSIGN_OR_RETURN(const json::object* file, optionalObject(message, field, path));
     if (file == nullptr) continue;
     animation = animation || field == "animation";
@@ -299,14 +274,8 @@ ConnectorResult<NormalizedBatch> TelegramConnector::normalize(
     return Rejection(Errc::kForbidden, kBadSignature,
                      "X-Telegram-Bot-Api-Secret-Token does not match the configured secret");
   }
-  if (request.body.size() > max_body_bytes_) {
-    return Rejection(Errc::kTooLarge, kBodyTooLarge,
-                     "body is larger than " + std::to_string(max_body_bytes_) + " bytes");
-  }
-  if (!http::isMediaType(request.header("Content-Type"), "application/json")) {
-    return Rejection(Errc::kUnsupportedMediaType, kWrongContentType,
-                     "Content-Type must be application/json (UTF-8)");
-  }
+  if (auto rejected = rejectIfLargerThan(request, max_body_bytes_)) return *rejected;
+  if (auto rejected = rejectUnlessMediaType(request, "application/json")) return *rejected;
 
   // Most updates fit the stack buffer, so parsing allocates nothing.
   std::array<unsigned char, 4096> arena;
@@ -325,44 +294,45 @@ ConnectorResult<NormalizedBatch> TelegramConnector::normalize(
   const std::string path(kind);
   SB_ASSIGN_OR_RETURN(const json::object* m, requiredObject(*update, kind, path));
 
-  SB_ASSIGN_OR_RETURN(const json::object* from, requiredObject(*m, "from", join(path, "from")));
+  SB_ASSIGN_OR_RETURN(const json::object* from, requiredObject(*m, "from", jsonPath(path, "from")));
   const json::value* is_bot = from->if_contains("is_bot");
   if (is_bot != nullptr && !is_bot->is_null() && !is_bot->is_bool()) {
-    return invalid(join(path, "from.is_bot"), "must be a boolean");
+    return invalidField(jsonPath(path, "from.is_bot"), "must be a boolean");
   }
   if (is_bot != nullptr && is_bot->is_bool() && is_bot->get_bool()) return notice(kBot);
-  SB_ASSIGN_OR_RETURN(std::string from_id, requiredId(*from, "id", join(path, "from.id")));
+  SB_ASSIGN_OR_RETURN(std::string from_id, requiredId(*from, "id", jsonPath(path, "from.id")));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> first_name,
-                      optionalString(*from, "first_name", join(path, "from.first_name")));
+                      optionalString(*from, "first_name", jsonPath(path, "from.first_name")));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> last_name,
-                      optionalString(*from, "last_name", join(path, "from.last_name")));
+                      optionalString(*from, "last_name", jsonPath(path, "from.last_name")));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> username,
-                      optionalString(*from, "username", join(path, "from.username")));
+                      optionalString(*from, "username", jsonPath(path, "from.username")));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> language_code,
-                      optionalString(*from, "language_code", join(path, "from.language_code")));
+                      optionalString(*from, "language_code", jsonPath(path, "from.language_code")));
 
-  SB_ASSIGN_OR_RETURN(const json::object* chat, requiredObject(*m, "chat", join(path, "chat")));
-  SB_ASSIGN_OR_RETURN(std::string chat_id, requiredId(*chat, "id", join(path, "chat.id")));
+  SB_ASSIGN_OR_RETURN(const json::object* chat, requiredObject(*m, "chat", jsonPath(path, "chat")));
+  SB_ASSIGN_OR_RETURN(std::string chat_id, requiredId(*chat, "id", jsonPath(path, "chat.id")));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> chat_type,
-                      optionalString(*chat, "type", join(path, "chat.type")));
+                      optionalString(*chat, "type", jsonPath(path, "chat.type")));
   SB_ASSIGN_OR_RETURN(std::string message_id,
-                      requiredId(*m, "message_id", join(path, "message_id")));
-  SB_ASSIGN_OR_RETURN(std::optional<int64_t> date, optionalInt64(*m, "date", join(path, "date")));
-  if (!date) return missing(join(path, "date"));
+                      requiredId(*m, "message_id", jsonPath(path, "message_id")));
+  SB_ASSIGN_OR_RETURN(std::optional<int64_t> date,
+                      optionalInt64(*m, "date", jsonPath(path, "date")));
+  if (!date) return missingField(jsonPath(path, "date"));
   SB_ASSIGN_OR_RETURN(std::optional<int64_t> edit_date,
-                      optionalInt64(*m, "edit_date", join(path, "edit_date")));
+                      optionalInt64(*m, "edit_date", jsonPath(path, "edit_date")));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> text,
-                      optionalString(*m, "text", join(path, "text")));
+                      optionalString(*m, "text", jsonPath(path, "text")));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> caption,
-                      optionalString(*m, "caption", join(path, "caption")));
+                      optionalString(*m, "caption", jsonPath(path, "caption")));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> media_group_id,
-                      optionalString(*m, "media_group_id", join(path, "media_group_id")));
+                      optionalString(*m, "media_group_id", jsonPath(path, "media_group_id")));
   SB_ASSIGN_OR_RETURN(const json::object* reply_to,
-                      optionalObject(*m, "reply_to_message", join(path, "reply_to_message")));
+                      optionalObject(*m, "reply_to_message", jsonPath(path, "reply_to_message")));
   std::optional<std::string> reply_to_id;
   if (reply_to != nullptr) {
     SB_ASSIGN_OR_RETURN(reply_to_id, requiredId(*reply_to, "message_id",
-                                                join(path, "reply_to_message.message_id")));
+                                                jsonPath(path, "reply_to_message.message_id")));
   }
 
   NormalizedBatch batch;

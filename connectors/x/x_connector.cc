@@ -14,6 +14,7 @@
 
 #include "connectors/common/form_urlencoded.h"
 #include "connectors/common/rejection_reasons.h"
+#include "connectors/common/request_checks.h"
 #include "connectors/x/x_signature.h"
 #include "core/crypto/digest.h"
 #include "core/http/media_type.h"
@@ -26,12 +27,10 @@ namespace json = boost::json;
 
 // Rejection reasons: metric labels and DeadLetter reasons, so a fixed set.
 using reasons::kBadSignature;
-using reasons::kBodyTooLarge;
 using reasons::kInvalidField;
 using reasons::kMalformedJson;
 using reasons::kMissingField;
 using reasons::kMissingSignature;
-using reasons::kWrongContentType;
 
 // Notices: activity answered 200 that produces nothing, one per event. A fixed set (they are
 // metric labels), worded like the other connectors' where the meaning is the same.
@@ -63,35 +62,13 @@ constexpr std::array<std::string_view, 6> kContextMembers = {
     "for_user_id", "users", "apps", "user_has_blocked", "is_blocked_by", "source",
 };
 
-Rejection missing(const std::string& path) {
-  return Rejection(Errc::kMissingField, kMissingField, path + " is required");
-}
-
-Rejection invalid(const std::string& path, std::string_view what) {
-  std::string detail = path;
-  detail += ' ';
-  detail += what;
-  return Rejection(Errc::kMalformedInput, kInvalidField, std::move(detail));
-}
-
-std::string join(std::string_view parent, std::string_view field) {
-  std::string path(parent);
-  path += '.';
-  path += field;
-  return path;
-}
-
-bool isDigits(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
 ConnectorResult<std::optional<std::string_view>> optionalString(const json::object& object,
                                                                 std::string_view field,
                                                                 const std::string& path) {
   const json::value* v = object.if_contains(field);
   if (v == nullptr || v->is_null()) return std::optional<std::string_view>();
   const json::string* s = v->if_string();
-  if (s == nullptr) return invalid(path, "must be a string");
+  if (s == nullptr) return invalidField(path, "must be a string");
   return std::optional<std::string_view>(std::string_view(*s));
 }
 
@@ -99,8 +76,8 @@ ConnectorResult<std::optional<std::string_view>> optionalString(const json::obje
 ConnectorResult<std::string_view> requiredId(const json::object& object, std::string_view field,
                                              const std::string& path) {
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> id, optionalString(object, field, path));
-  if (!id || id->empty()) return missing(path);
-  if (!isDigits(*id) || id->size() > 20) return invalid(path, "must be a decimal id string");
+  if (!id || id->empty()) return missingField(path);
+  if (!isDigits(*id) || id->size() > 20) return invalidField(path, "must be a decimal id string");
   return *id;
 }
 
@@ -111,7 +88,7 @@ ConnectorResult<const json::object*> optionalObject(const json::object& object,
   const json::value* v = object.if_contains(field);
   if (v == nullptr || v->is_null()) return static_cast<const json::object*>(nullptr);
   const json::object* o = v->if_object();
-  if (o == nullptr) return invalid(path, "must be an object");
+  if (o == nullptr) return invalidField(path, "must be an object");
   return o;
 }
 
@@ -119,7 +96,7 @@ ConnectorResult<const json::object*> requiredObject(const json::object& object,
                                                     std::string_view field,
                                                     const std::string& path) {
   SB_ASSIGN_OR_RETURN(const json::object* o, optionalObject(object, field, path));
-  if (o == nullptr) return missing(path);
+  if (o == nullptr) return missingField(path);
   return o;
 }
 
@@ -179,28 +156,28 @@ ConnectorResult<std::optional<v1::Attachment>> mediaAttachment(const json::objec
                                                                const std::string& path,
                                                                std::string_view& tco_link) {
   SB_ASSIGN_OR_RETURN(const json::object* attachment,
-                      optionalObject(message_data, "attachment", join(path, "attachment")));
+                      optionalObject(message_data, "attachment", jsonPath(path, "attachment")));
   if (attachment == nullptr) return std::optional<v1::Attachment>();
-  std::string attachment_path = join(path, "attachment");
+  std::string attachment_path = jsonPath(path, "attachment");
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> type,
-                      optionalString(*attachment, "type", join(attachment_path, "type")));
+                      optionalString(*attachment, "type", jsonPath(attachment_path, "type")));
   if (type != std::string_view("media")) return std::optional<v1::Attachment>();  // location ...
-  std::string media_path = join(attachment_path, "media");
+  std::string media_path = jsonPath(attachment_path, "media");
   SB_ASSIGN_OR_RETURN(const json::object* media, requiredObject(*attachment, "media", media_path));
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> tco,
-                      optionalString(*media, "url", join(media_path, "url")));
+                      optionalString(*media, "url", jsonPath(media_path, "url")));
   if (tco) tco_link = *tco;
 
   v1::Attachment out;
   SB_ASSIGN_OR_RETURN(const json::object* video_info,
-                      optionalObject(*media, "video_info", join(media_path, "video_info")));
+                      optionalObject(*media, "video_info", jsonPath(media_path, "video_info")));
   const json::array* variants = nullptr;
   if (video_info != nullptr) {
     const json::value* v = video_info->if_contains("variants");
     if (v != nullptr && !v->is_null()) {
       variants = v->if_array();
       if (variants == nullptr)
-        return invalid(join(media_path, "video_info.variants"), "must be an array");
+        return invalidField(jsonPath(media_path, "video_info.variants"), "must be an array");
     }
   }
   if (variants != nullptr) {
@@ -226,11 +203,11 @@ ConnectorResult<std::optional<v1::Attachment>> mediaAttachment(const json::objec
   if (out.url().empty()) {
     SB_ASSIGN_OR_RETURN(
         std::optional<std::string_view> https,
-        optionalString(*media, "media_url_https", join(media_path, "media_url_https")));
+        optionalString(*media, "media_url_https", jsonPath(media_path, "media_url_https")));
     SB_ASSIGN_OR_RETURN(std::optional<std::string_view> http,
-                        optionalString(*media, "media_url", join(media_path, "media_url")));
+                        optionalString(*media, "media_url", jsonPath(media_path, "media_url")));
     std::string_view url = https && !https->empty() ? *https : http.value_or("");
-    if (url.empty()) return missing(join(media_path, "media_url_https"));
+    if (url.empty()) return missingField(jsonPath(media_path, "media_url_https"));
     out.set_url(std::string(url));
     out.set_content_type(std::string(photoContentType(url)));
   }
@@ -287,9 +264,9 @@ ConnectorResult<NormalizedBatch> XConnector::challenge(const http::Request& requ
   if (count == 0 || !token || token->empty()) {
     return Rejection(Errc::kMissingField, kMissingField, "crc_token is required");
   }
-  if (count > 1) return invalid("crc_token", "must be given once");
+  if (count > 1) return invalidField("crc_token", "must be given once");
   if (!isAcceptableCrcToken(*token)) {
-    return invalid("crc_token", "must be 1 to 256 characters of A-Z a-z 0-9 - _ . ~ + / =");
+    return invalidField("crc_token", "must be 1 to 256 characters of A-Z a-z 0-9 - _ . ~ + / =");
   }
   json::object body;
   body["response_token"] = webhookSignature(settings_.consumer_secret, *token);
@@ -305,18 +282,12 @@ ConnectorResult<NormalizedBatch> XConnector::activity(
     return Rejection(Errc::kUnauthenticated, kMissingSignature,
                      "the x-twitter-webhooks-signature header is required");
   }
-  if (request.body.size() > settings_.max_body_bytes) {
-    return Rejection(Errc::kTooLarge, kBodyTooLarge,
-                     "body is larger than " + std::to_string(settings_.max_body_bytes) + " bytes");
-  }
+  if (auto rejected = rejectIfLargerThan(request, settings_.max_body_bytes)) return *rejected;
   if (!webhookSignatureMatches(settings_.consumer_secret, request.body, trimmed(*signature))) {
     return Rejection(Errc::kForbidden, kBadSignature,
                      "x-twitter-webhooks-signature does not match the body");
   }
-  if (!http::isMediaType(request.header("Content-Type"), "application/json")) {
-    return Rejection(Errc::kUnsupportedMediaType, kWrongContentType,
-                     "Content-Type must be application/json (UTF-8)");
-  }
+  if (auto rejected = rejectUnlessMediaType(request, "application/json")) return *rejected;
 
   json::monotonic_resource resource;
   boost::system::error_code ec;
@@ -338,7 +309,7 @@ ConnectorResult<NormalizedBatch> XConnector::activity(
       continue;
     }
     const json::array* events = member.value().if_array();
-    if (events == nullptr) return invalid(std::string(key), "must be an array");
+    if (events == nullptr) return invalidField(std::string(key), "must be an array");
     SB_ASSIGN_OR_RETURN(std::string_view for_user_id,
                         requiredId(*root, "for_user_id", "for_user_id"));
     SB_ASSIGN_OR_RETURN(const json::object* users, optionalObject(*root, "users", "users"));
@@ -346,50 +317,51 @@ ConnectorResult<NormalizedBatch> XConnector::activity(
     for (size_t i = 0; i < events->size(); ++i) {
       const std::string path = "direct_message_events[" + std::to_string(i) + "]";
       const json::object* event = (*events)[i].if_object();
-      if (event == nullptr) return invalid(path, "must be an object");
+      if (event == nullptr) return invalidField(path, "must be an object");
       SB_ASSIGN_OR_RETURN(std::optional<std::string_view> type,
-                          optionalString(*event, "type", join(path, "type")));
-      if (!type) return missing(join(path, "type"));
+                          optionalString(*event, "type", jsonPath(path, "type")));
+      if (!type) return missingField(jsonPath(path, "type"));
       if (*type != "message_create") {
         notices.push_back(kUnsupported);
         continue;
       }
-      SB_ASSIGN_OR_RETURN(std::string_view event_id, requiredId(*event, "id", join(path, "id")));
+      SB_ASSIGN_OR_RETURN(std::string_view event_id,
+                          requiredId(*event, "id", jsonPath(path, "id")));
       SB_ASSIGN_OR_RETURN(
           std::optional<std::string_view> created,
-          optionalString(*event, "created_timestamp", join(path, "created_timestamp")));
-      std::string create_path = join(path, "message_create");
+          optionalString(*event, "created_timestamp", jsonPath(path, "created_timestamp")));
+      std::string create_path = jsonPath(path, "message_create");
       SB_ASSIGN_OR_RETURN(const json::object* create,
                           requiredObject(*event, "message_create", create_path));
       SB_ASSIGN_OR_RETURN(std::string_view sender_id,
-                          requiredId(*create, "sender_id", join(create_path, "sender_id")));
+                          requiredId(*create, "sender_id", jsonPath(create_path, "sender_id")));
       if (sender_id == for_user_id) {
         notices.push_back(kEcho);
         continue;
       }
       SB_ASSIGN_OR_RETURN(const json::object* target,
-                          optionalObject(*create, "target", join(create_path, "target")));
+                          optionalObject(*create, "target", jsonPath(create_path, "target")));
       std::string_view recipient_id = for_user_id;
       if (target != nullptr) {
         SB_ASSIGN_OR_RETURN(recipient_id, requiredId(*target, "recipient_id",
-                                                     join(create_path, "target.recipient_id")));
+                                                     jsonPath(create_path, "target.recipient_id")));
       }
-      std::string data_path = join(create_path, "message_data");
+      std::string data_path = jsonPath(create_path, "message_data");
       SB_ASSIGN_OR_RETURN(const json::object* data,
                           requiredObject(*create, "message_data", data_path));
       SB_ASSIGN_OR_RETURN(std::optional<std::string_view> text,
-                          optionalString(*data, "text", join(data_path, "text")));
+                          optionalString(*data, "text", jsonPath(data_path, "text")));
       std::string_view tco_link;
       SB_ASSIGN_OR_RETURN(std::optional<v1::Attachment> attachment,
                           mediaAttachment(*data, data_path, tco_link));
-      SB_ASSIGN_OR_RETURN(
-          const json::object* quick_reply,
-          optionalObject(*data, "quick_reply_response", join(data_path, "quick_reply_response")));
+      SB_ASSIGN_OR_RETURN(const json::object* quick_reply,
+                          optionalObject(*data, "quick_reply_response",
+                                         jsonPath(data_path, "quick_reply_response")));
       std::optional<std::string_view> quick_reply_metadata;
       if (quick_reply != nullptr) {
         SB_ASSIGN_OR_RETURN(quick_reply_metadata,
                             optionalString(*quick_reply, "metadata",
-                                           join(data_path, "quick_reply_response.metadata")));
+                                           jsonPath(data_path, "quick_reply_response.metadata")));
       }
 
       // X appends the media's t.co link to the text; the attachment already says it.
@@ -405,7 +377,8 @@ ConnectorResult<NormalizedBatch> XConnector::activity(
 
       v1::InboundMessage& message = batch.messages.emplace_back();
       if (created && !setMillis(*created, message.mutable_sent_at())) {
-        return invalid(join(path, "created_timestamp"), "must be milliseconds since the epoch");
+        return invalidField(jsonPath(path, "created_timestamp"),
+                            "must be milliseconds since the epoch");
       }
       message.set_channel(v1::CHANNEL_X);
       message.set_provider(std::string(kProvider));
@@ -421,9 +394,10 @@ ConnectorResult<NormalizedBatch> XConnector::activity(
       if (user != nullptr) {
         std::string user_path = "users." + std::string(sender_id);
         SB_ASSIGN_OR_RETURN(std::optional<std::string_view> name,
-                            optionalString(*user, "name", join(user_path, "name")));
-        SB_ASSIGN_OR_RETURN(std::optional<std::string_view> screen_name,
-                            optionalString(*user, "screen_name", join(user_path, "screen_name")));
+                            optionalString(*user, "name", jsonPath(user_path, "name")));
+        SB_ASSIGN_OR_RETURN(
+            std::optional<std::string_view> screen_name,
+            optionalString(*user, "screen_name", jsonPath(user_path, "screen_name")));
         if (name && !name->empty()) {
           sender->set_display_name(std::string(*name));
         } else if (screen_name) {

@@ -8,12 +8,17 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   # libraries
   librdkafka-dev libboost1.81-dev libboost-json1.81-dev protobuf-compiler libprotobuf-dev
-  prometheus-cpp-dev librocksdb-dev libyaml-cpp-dev libssl-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev librocksdb-dev libyaml-cpp-dev libssl-dev libgmime-3.0-dev
+  # tests and benchmarks; swaks is the real SMTP client the email ingress test speaks to
+  libgtest-dev libgmock-dev libbenchmark-dev swaks
   # trying it out: kcat reads the topics, curl talks to the HTTP API
   kcat curl
 )
+# `--bench` adds what benchmarks/ingress_vs_nginx.sh drives: the load generator and the
+# reference server it compares against.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(wrk nginx-light)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -161,6 +161,18 @@ void IngressHost::attach(http::HttpServer& server) {
   }
 }
 
+void IngressHost::submit(std::string_view connector_name, http::Request&& request,
+                         http::Responder respond) {
+  for (const auto& bound : bound_) {
+    if (bound->connector->name() == connector_name) {
+      handle(*bound, std::move(request), std::move(respond));
+      return;
+    }
+  }
+  respond(http::jsonError(404, "unknown_connector",
+                          "no connector named " + std::string(connector_name) + " is enabled"));
+}
+
 void IngressHost::warnRateLimited(std::string_view message) {
   int64_t now = std::chrono::steady_clock::now().time_since_epoch() / std::chrono::nanoseconds(1);
   int64_t next = next_warning_ns_.load(std::memory_order_relaxed);

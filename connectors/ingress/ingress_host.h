@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "connectors/connector.h"
@@ -53,6 +54,13 @@ class IngressHost {
 
   // Registers every route of every connector on `server`. Call before server.start().
   void attach(http::HttpServer& server);
+
+  // The same path for front ends that are not the HTTP server (the SMTP/LMTP listener, the
+  // chat WebSocket): `request` is handed to the connector called `connector_name` as if it had
+  // arrived over HTTP, and `respond` gets the answer that HTTP would have sent (2xx only once
+  // every record is durable, 503 when Kafka cannot take it, 4xx plus a dead letter otherwise).
+  // An unknown or disabled connector answers 404. Thread-safe, like the HTTP path.
+  void submit(std::string_view connector_name, http::Request&& request, http::Responder respond);
 
   // Delivery reports the host still waits for (accepted requests and dead letters).
   int64_t inFlight() const { return in_flight_.load(std::memory_order_acquire); }

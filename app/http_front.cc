@@ -44,7 +44,30 @@ Result<std::unique_ptr<HttpFront>> HttpFront::start(const Options& options, Part
     }
   });
   SB_RETURN_IF_ERROR(front->server_->start());
+  if (parts.ingress && options.smtp_port) {
+    smtp::ServerOptions so;
+    so.address = options.smtp_address;
+    so.port = *options.smtp_port;
+    so.threads = 1;
+    so.conversation.protocol = options.lmtp ? smtp::Protocol::kLmtp : smtp::Protocol::kSmtp;
+    so.conversation.max_message_bytes = options.smtp_max_message_bytes;
+    front->smtp_ = std::make_unique<connectors::SmtpFront>(*front->ingress_, so, metrics);
+    if (Status s = front->smtp_->start(); !s) {
+      front->server_->stop();
+      return makeError(s.error().code(), "smtp: " + s.error().message());
+    }
+  }
   return front;
+}
+
+std::optional<uint16_t> HttpFront::smtpPort() const {
+  if (!smtp_) return std::nullopt;
+  return smtp_->port();
+}
+
+void HttpFront::stop() {
+  if (smtp_) smtp_->stop();
+  server_->stop();
 }
 
 }  // namespace switchboard::app

@@ -88,6 +88,10 @@ int runServices(Options& options, bool with_ingress, bool with_router) {
   }
   std::printf("Switchboard %s listening on http://%s:%u (metrics at /metrics)\n",
               options.command.c_str(), options.http_address.c_str(), (*front)->port());
+  if (auto smtp_port = (*front)->smtpPort()) {
+    std::printf("Switchboard %s accepting mail by %s on %s:%u\n", options.command.c_str(),
+                options.lmtp ? "LMTP" : "SMTP", options.smtp_address.c_str(), *smtp_port);
+  }
   std::fflush(stdout);
 
   int code = waitForShutdown(r);

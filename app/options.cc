@@ -35,6 +35,12 @@ Status applyFile(const std::string& path, Options& o) {
       if (h["port"]) o.http_port = h["port"].as<uint16_t>();
       if (h["max_body_bytes"]) o.max_body_bytes = h["max_body_bytes"].as<size_t>();
     }
+    if (auto m = root["smtp"]) {
+      if (m["address"]) o.smtp_address = m["address"].as<std::string>();
+      if (m["port"]) o.smtp_port = m["port"].as<uint16_t>();
+      if (m["lmtp"]) o.lmtp = m["lmtp"].as<bool>();
+      if (m["max_message_bytes"]) o.smtp_max_message_bytes = m["max_message_bytes"].as<size_t>();
+    }
     if (auto r = root["router"]) {
       if (r["state_dir"]) o.state_dir = r["state_dir"].as<std::string>();
       if (r["default_pool"]) o.default_pool = r["default_pool"].as<std::string>();
@@ -79,6 +85,11 @@ Options:
   --http-address A            listen address (default 0.0.0.0)
   --http-port N               listen port, 0 for any (default 8080)
   --max-body-bytes N          largest accepted request body (default 1048576)
+  --smtp-port N               accept mail by SMTP from a local MTA on this port (0: any;
+                              default off; up and connectors only)
+  --smtp-address A            SMTP listen address (default 127.0.0.1)
+  --lmtp                      speak LMTP instead of SMTP on --smtp-port
+  --smtp-max-message-bytes N  largest accepted mail, advertised as SIZE (default 26214400)
   --state-dir DIR             local state of router stages (default .switchboard/state)
   --stages a,b                router stages to run (default identity,dispatch)
   --default-pool ID           pool for work without a policy match (default "default")
@@ -92,6 +103,14 @@ Connectors (each is on when its secret is set; chat is always on):
   Meta               SWITCHBOARD_META_APP_SECRET, SWITCHBOARD_META_VERIFY_TOKEN
   Telegram           SWITCHBOARD_TELEGRAM_SECRET_TOKEN, SWITCHBOARD_TELEGRAM_BOT_ID (optional)
   X                  SWITCHBOARD_X_CONSUMER_SECRET
+  Email (raw MIME)   SWITCHBOARD_EMAIL_INBOUND_TOKEN (Bearer or Basic password for
+                     POST /v1/email/raw, Content-Type message/rfc822)
+  SendGrid (Inbound  SWITCHBOARD_SENDGRID_BASIC_AUTH ("user:password", given to SendGrid in
+   Parse)            the parse URL https://user:password@host/v1/email/sendgrid)
+  Mailgun (routes)   SWITCHBOARD_MAILGUN_SIGNING_KEY (HTTP webhook signing key; forward() to
+                     /v1/email/mailgun or /v1/email/mailgun/mime),
+                     SWITCHBOARD_MAILGUN_TIMESTAMP_TOLERANCE (seconds, default 300)
+  (attachments: raise --max-body-bytes, e.g. to 33554432, for the two providers)
 )";
 }
 
@@ -116,6 +135,18 @@ Result<Options> parseOptions(int argc, char** argv) {
   env("SWITCHBOARD_TELEGRAM_SECRET_TOKEN", o.connectors.telegram.secret_token);
   env("SWITCHBOARD_TELEGRAM_BOT_ID", o.connectors.telegram.bot_id);
   env("SWITCHBOARD_X_CONSUMER_SECRET", o.connectors.x.consumer_secret);
+  env("SWITCHBOARD_EMAIL_INBOUND_TOKEN", o.connectors.email.inbound_token);
+  env("SWITCHBOARD_SENDGRID_BASIC_AUTH", o.connectors.sendgrid.basic_auth);
+  env("SWITCHBOARD_MAILGUN_SIGNING_KEY", o.connectors.mailgun.signing_key);
+  if (const char* t = std::getenv("SWITCHBOARD_MAILGUN_TIMESTAMP_TOLERANCE")) {
+    const std::string_view text(t);
+    if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != text.npos) {
+      return makeError(Errc::kInvalidArgument,
+                       "SWITCHBOARD_MAILGUN_TIMESTAMP_TOLERANCE must be a number of seconds");
+    }
+    o.connectors.mailgun.timestamp_tolerance = std::chrono::seconds(std::stoi(std::string(text)));
+  }
+  bool smtp_flag = false;
   for (int i = 2; i < argc; ++i) {
     std::string flag = argv[i];
     auto value = [&]() -> Result<std::string> {
@@ -165,6 +196,19 @@ Result<Options> parseOptions(int argc, char** argv) {
     } else if (flag == "--max-body-bytes") {
       SB_ASSIGN_OR_RETURN(long long n, number());
       o.max_body_bytes = static_cast<size_t>(n);
+    } else if (flag == "--smtp-port") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      if (n > 65535) return makeError(Errc::kInvalidArgument, "--smtp-port must be 0..65535");
+      o.smtp_port = static_cast<uint16_t>(n);
+      smtp_flag = true;
+    } else if (flag == "--smtp-address") {
+      SB_ASSIGN_OR_RETURN(o.smtp_address, value());
+    } else if (flag == "--lmtp") {
+      o.lmtp = true;
+    } else if (flag == "--smtp-max-message-bytes") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      if (n < 1) return makeError(Errc::kInvalidArgument, "--smtp-max-message-bytes must be > 0");
+      o.smtp_max_message_bytes = static_cast<size_t>(n);
     } else if (flag == "--state-dir") {
       SB_ASSIGN_OR_RETURN(o.state_dir, value());
     } else if (flag == "--stages") {
@@ -185,6 +229,13 @@ Result<Options> parseOptions(int argc, char** argv) {
     } else {
       return makeError(Errc::kInvalidArgument, "unknown option '" + flag + "'\n\n" + usage());
     }
+  }
+  // One knob for both: the size the listener advertises and the one the connector enforces.
+  o.connectors.smtp.limits.max_message_bytes = o.smtp_max_message_bytes;
+  // A shared YAML file may name an SMTP port; only the flag is an error where nothing listens.
+  if (smtp_flag && o.command != "up" && o.command != "connectors") {
+    return makeError(Errc::kInvalidArgument,
+                     "--smtp-port belongs to 'up' or 'connectors' (they run the ingress)");
   }
   if ((o.command == "connectors" || o.command == "router") && o.kafka.brokers.empty()) {
     return makeError(Errc::kInvalidArgument,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct Options {
   uint16_t http_port = 8080;
   size_t max_body_bytes = 1 << 20;
   std::string agent_api_token;  // SWITCHBOARD_AGENT_API_TOKEN
+  // SMTP/LMTP ingress for a local MTA (off unless a port is given; `up` and `connectors`).
+  std::optional<uint16_t> smtp_port;  // 0: any free port
+  std::string smtp_address = "127.0.0.1";
+  bool lmtp = false;  // speak LMTP (RFC 2033) instead of SMTP on smtp_port
+  size_t smtp_max_message_bytes = 25 << 20;
   // Connector settings; secrets only from the environment (see usage()).
   connectors::ConnectorSettings connectors;
 

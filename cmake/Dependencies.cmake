@@ -6,6 +6,8 @@ find_package(Protobuf REQUIRED)
 find_package(prometheus-cpp REQUIRED CONFIG COMPONENTS core)
 find_package(RocksDB REQUIRED CONFIG)
 find_package(yaml-cpp REQUIRED CONFIG)
+# Howard Hinnant's date/tz (libhowardhinnant-date-dev), reading the system tz database.
+find_package(date REQUIRED CONFIG)
 find_package(OpenSSL REQUIRED)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka>=2.0)
 find_program(PROTOC_EXECUTABLE protoc REQUIRED)

@@ -1,10 +1,13 @@
 #include "core/ids.h"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <random>
 
 namespace switchboard {
@@ -19,11 +22,59 @@ void appendHex(const unsigned char* bytes, size_t count, std::string& out) {
   }
 }
 
+// Bumped in a child process after fork(): every thread's buffer filled before it is stale
+// there, or parent and child would hand out the same ids.
+std::atomic<uint64_t> g_fork_generation{0};
+
+void onFork() {
+  g_fork_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+// RAND_bytes costs about a microsecond per call in OpenSSL 3 (a DRBG lock and reseed checks)
+// whatever the size, and ingress draws one or two ids per request: each thread draws 4 KiB at
+// a time and hands them out. The bytes are as good as RAND_bytes' own; they sit in this
+// thread's memory until used, which is fine for ids (they need uniqueness, not secrecy).
+class RandomBuffer {
+ public:
+  void take(unsigned char* out, size_t count) {
+    uint64_t generation = g_fork_generation.load(std::memory_order_relaxed);
+    if (generation != generation_) {
+      generation_ = generation;
+      used_ = bytes_.size();
+    }
+    while (count > 0) {
+      if (used_ == bytes_.size()) refill();
+      size_t n = std::min(count, bytes_.size() - used_);
+      std::memcpy(out, bytes_.data() + used_, n);
+      // Handed out once: never leave a copy of a given id behind.
+      std::memset(bytes_.data() + used_, 0, n);
+      used_ += n;
+      out += n;
+      count -= n;
+    }
+  }
+
+ private:
+  void refill() {
+    if (RAND_bytes(bytes_.data(), static_cast<int>(bytes_.size())) != 1) {
+      // OpenSSL's generator failed (no entropy source): these ids need uniqueness, not
+      // secrecy.
+      thread_local std::mt19937_64 fallback{std::random_device{}()};
+      for (unsigned char& b : bytes_) b = static_cast<unsigned char>(fallback());
+    }
+    used_ = 0;
+  }
+
+  std::array<unsigned char, 4096> bytes_{};
+  size_t used_ = bytes_.size();
+  uint64_t generation_ = 0;
+};
+
 void randomBytes(unsigned char* out, size_t count) {
-  if (RAND_bytes(out, static_cast<int>(count)) == 1) return;
-  // OpenSSL's generator failed (no entropy source): these ids need uniqueness, not secrecy.
-  thread_local std::mt19937_64 fallback{std::random_device{}()};
-  for (size_t i = 0; i < count; ++i) out[i] = static_cast<unsigned char>(fallback());
+  static const bool fork_handler_installed = pthread_atfork(nullptr, nullptr, &onFork) == 0;
+  (void)fork_handler_installed;
+  thread_local RandomBuffer buffer;
+  buffer.take(out, count);
 }
 
 bool isLowerHex(std::string_view s) {
@@ -51,7 +102,6 @@ std::string randomHex(size_t digits) {
   out.resize(digits);
   return out;
 }
-
 std::string randomUuid() {
   std::array<unsigned char, 16> b{};
   randomBytes(b.data(), b.size());

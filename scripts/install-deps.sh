@@ -8,7 +8,9 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   # libraries
   librdkafka-dev libboost1.81-dev libboost-json1.81-dev protobuf-compiler libprotobuf-dev
-  prometheus-cpp-dev librocksdb-dev libyaml-cpp-dev libssl-dev libgmime-3.0-dev
+  prometheus-cpp-dev librocksdb-dev libyaml-cpp-dev libssl-dev libgmime-3.0-dev libxml2-dev
+  # routing-policy calendars: date/tz over the system time zone database
+  libhowardhinnant-date-dev tzdata
   # tests and benchmarks; swaks is the real SMTP client the email ingress test speaks to
   libgtest-dev libgmock-dev libbenchmark-dev swaks
   # trying it out: kcat reads the topics, curl talks to the HTTP API

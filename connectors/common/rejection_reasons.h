@@ -14,5 +14,8 @@ inline constexpr std::string_view kMissingField = "missing_field";
 inline constexpr std::string_view kInvalidField = "invalid_field";
 inline constexpr std::string_view kMissingSignature = "missing_signature";
 inline constexpr std::string_view kBadSignature = "bad_signature";
+// A signature whose signed timestamp is outside the accepted window (a replay, or a clock
+// off by more than the window on either side).
+inline constexpr std::string_view kStaleTimestamp = "stale_timestamp";
 
 }  // namespace switchboard::connectors::reasons

@@ -23,9 +23,9 @@ namespace switchboard::connectors::email {
 
 // What the transport (not the message headers) said about sender and recipients.
 struct EmailEnvelope {
-  std::string mail_from;              // reverse-path, may be empty (bounces)
-  std::vector<std::string> rcpt_to;   // forward-paths, in order
-  std::string provider;               // InboundMessage.provider: "smtp", "lmtp", "http", "sendgrid", "mailgun"
+  std::string mail_from;             // reverse-path, may be empty (bounces)
+  std::vector<std::string> rcpt_to;  // forward-paths, in order
+  std::string provider;  // InboundMessage.provider: "smtp", "lmtp", "http", "sendgrid", "mailgun"
 };
 
 struct EmailLimits {
@@ -35,10 +35,26 @@ struct EmailLimits {
   // Attachments are hashed (sha256) while their decoded size stays under this; larger ones
   // are described without a hash.
   size_t max_hashed_attachment_bytes = 10 << 20;
+  // The original HTML body is cut (at a character boundary, flagged) past this many bytes.
+  size_t max_html_bytes = 256 << 10;
 };
 
 // Parses and normalizes one raw RFC 5322 message. Fails with 400 "malformed_mime" when GMime
 // cannot find a message with a From address, 413 "body_too_large" past the size limit.
+//
+// What the result holds: channel CHANNEL_EMAIL; provider = envelope.provider; sender = the
+// From mailbox; recipient = the first RCPT TO, else the first To (also both addresses'
+// account_id); thread = Message-ID, In-Reply-To, References (no angle brackets) and the
+// decoded Subject; sent_at = Date; text = the new text (text/plain preferred, else the HTML
+// reduced to text) and quoted_history = what splitQuotedHistory() found below it; html = the
+// original HTML body; attachments described (name, content type, decoded size, sha256).
+// attributes, each only when it applies: "reply_to" (Reply-To address differing from From),
+// "envelope_from" (MAIL FROM differing from From), "auto_submitted" and "precedence" (RFC 3834
+// auto-replies, lists), "attachments_omitted" (count past the cap), "text_truncated",
+// "quoted_history_truncated", "html_truncated" ("true").
+// The envelope is complete (event id derived from the idempotency key, random trace id,
+// received_at = created_at = now) with producer "connector/email": a front end that has a
+// traceparent or a name of its own overwrites those two.
 ConnectorResult<v1::InboundMessage> normalizeRawEmail(std::string_view raw_message,
                                                       const EmailEnvelope& envelope,
                                                       const EmailLimits& limits,

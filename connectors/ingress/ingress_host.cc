@@ -4,6 +4,7 @@
 #include <thread>
 #include <utility>
 
+#include "connectors/common/rejection_reasons.h"
 #include "core/http/error_status.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -139,6 +140,9 @@ IngressHost::IngressHost(kafka::Producer& producer, Topics topics,
     auto bound = std::make_unique<Bound>(
         Bound{connector.get(), probe_.channel(connector->name(), source), source});
     bound_.push_back(std::move(bound));
+    if (connector->name() == ChatWebSocket::kConnector) {
+      chat_websocket_ = std::make_unique<ChatWebSocket>(*this, metrics, options_.chat_websocket);
+    }
   }
 }
 
@@ -157,8 +161,14 @@ void IngressHost::attach(http::HttpServer& server) {
                    [this, b = bound.get()](http::Request&& request, http::Responder respond) {
                      handle(*b, std::move(request), std::move(respond));
                    });
+      server.onOversize(route.method, route.path, options_.max_dead_letter_payload_bytes,
+                        [this, b = bound.get()](http::Request&& request, size_t body_bytes,
+                                                http::Responder respond) {
+                          rejectOversized(*b, std::move(request), body_bytes, respond);
+                        });
     }
   }
+  if (chat_websocket_) chat_websocket_->attach(server);
 }
 
 void IngressHost::submit(std::string_view connector_name, http::Request&& request,
@@ -233,18 +243,32 @@ void IngressHost::handle(Bound& bound, http::Request&& request, http::Responder 
   pending->producedAll();
 }
 
+void IngressHost::rejectOversized(Bound& bound, http::Request&& request, size_t body_bytes,
+                                  const http::Responder& respond) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto now = std::chrono::system_clock::now();
+  Rejection rejection(Errc::kTooLarge, reasons::kBodyTooLarge,
+                      "the request body (" + std::to_string(body_bytes) +
+                          " bytes) is larger than this server accepts");
+  bound.probe.requestRejected(rejection.reason(), std::chrono::steady_clock::now() - start);
+  respond(http::errorResponse(rejection.code(), rejection.reason(), rejection.detail()));
+  produceDeadLetter(bound, std::move(request), rejection, now, body_bytes);
+}
+
 void IngressHost::reject(Bound& bound, http::Request&& request, const Rejection& rejection,
                          std::chrono::system_clock::time_point now,
                          std::chrono::steady_clock::time_point start,
                          const http::Responder& respond) {
   bound.probe.requestRejected(rejection.reason(), std::chrono::steady_clock::now() - start);
   respond(http::errorResponse(rejection.code(), rejection.reason(), rejection.detail()));
-  produceDeadLetter(bound, std::move(request), rejection, now);
+  const size_t payload_bytes = request.body.size();
+  produceDeadLetter(bound, std::move(request), rejection, now, payload_bytes);
 }
 
 void IngressHost::produceDeadLetter(Bound& bound, http::Request&& request,
                                     const Rejection& rejection,
-                                    std::chrono::system_clock::time_point now) {
+                                    std::chrono::system_clock::time_point now,
+                                    size_t payload_bytes) {
   v1::DeadLetter letter;
   v1::Envelope* envelope = letter.mutable_envelope();
   envelope->set_event_id("dl-" + randomHex(32));
@@ -271,10 +295,10 @@ void IngressHost::produceDeadLetter(Bound& bound, http::Request&& request,
       rejection.code() == Errc::kUnauthenticated || rejection.code() == Errc::kForbidden;
   size_t keep = unauthenticated ? options_.max_unauthenticated_payload_bytes
                                 : options_.max_dead_letter_payload_bytes;
-  if (request.body.size() > keep) {
-    attributes["payload_bytes"] = std::to_string(request.body.size());
+  if (payload_bytes > keep || payload_bytes > request.body.size()) {
+    attributes["payload_bytes"] = std::to_string(payload_bytes);
     attributes["payload_truncated"] = "true";
-    request.body.resize(keep);
+    if (request.body.size() > keep) request.body.resize(keep);
   }
   letter.set_payload(std::move(request.body));
 

@@ -5,7 +5,9 @@
 // routed) are counted then too. A failed produce or delivery answers 503 with
 // Retry-After: the sender retries with the same ids and the router drops what already landed.
 // A refused request answers the mapped 4xx at once, and its raw payload goes to the
-// dead-letter topic without being waited for.
+// dead-letter topic without being waited for. So does a body over the server's max_body_bytes
+// (413 body_too_large; the server hands over only its first max_dead_letter_payload_bytes).
+// With the chat connector enabled, attach() also serves the chat WebSocket (chat_websocket.h).
 //
 // Lifecycle: construct after the producer and the registry (both must outlive the host),
 // attach() to the server before it starts; stop the server before destroying the host. The
@@ -26,6 +28,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/connector_registry.h"
+#include "connectors/ingress/chat_websocket.h"
 #include "connectors/ingress/ingress_probe.h"
 #include "core/http/http_server.h"
 #include "core/kafka/producer.h"
@@ -42,6 +45,8 @@ struct IngressOptions {
   size_t max_dead_letter_payload_bytes = 256 << 10;
   // ...and of a request that failed authentication (missing or bad signature or token).
   size_t max_unauthenticated_payload_bytes = 4 << 10;
+  // GET /v1/chat/ws, served when the chat connector is enabled.
+  ChatWebSocketOptions chat_websocket;
 };
 
 class IngressHost {
@@ -75,11 +80,15 @@ class IngressHost {
   class DeadLetterDelivery;
 
   void handle(Bound& bound, http::Request&& request, http::Responder respond);
+  // A body over the server's limit: `request.body` is its first bytes, `body_bytes` its size.
+  void rejectOversized(Bound& bound, http::Request&& request, size_t body_bytes,
+                       const http::Responder& respond);
   void reject(Bound& bound, http::Request&& request, const Rejection& rejection,
               std::chrono::system_clock::time_point now,
               std::chrono::steady_clock::time_point start, const http::Responder& respond);
+  // `payload_bytes`: the size of the original body, when request.body is already a prefix.
   void produceDeadLetter(Bound& bound, http::Request&& request, const Rejection& rejection,
-                         std::chrono::system_clock::time_point now);
+                         std::chrono::system_clock::time_point now, size_t payload_bytes);
   void acquire() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   // The last access to the host by a finished listener.
   void release() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
@@ -92,7 +101,8 @@ class IngressHost {
   IngressProbe probe_;
   const std::string inbound_type_;
   const std::string dead_letter_type_;
-  std::vector<std::unique_ptr<Bound>> bound_;  // stable addresses: captured by routes
+  std::vector<std::unique_ptr<Bound>> bound_;      // stable addresses: captured by routes
+  std::unique_ptr<ChatWebSocket> chat_websocket_;  // when the chat connector is enabled
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> next_warning_ns_{0};
 };

@@ -4,9 +4,9 @@
 #include <cstdint>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
+
+#include "core/crypto/hmac.h"
 
 namespace switchboard::connectors::meta {
 namespace {
@@ -60,18 +60,10 @@ SignatureCheck checkHubSignature(std::string_view app_secret, std::string_view b
   std::optional<Digest> claimed = decodeHex(value.substr(kPrefix.size()));
   if (!claimed) return SignatureCheck::kMalformed;
 
-  Digest computed{};
-  unsigned int length = 0;
   // An empty key is a valid HMAC key; the connector refuses to run without a secret anyway.
-  static constexpr char kEmpty = 0;
-  const char* key = app_secret.empty() ? &kEmpty : app_secret.data();
-  if (HMAC(EVP_sha256(), key, static_cast<int>(app_secret.size()),
-           reinterpret_cast<const unsigned char*>(body.data()), body.size(), computed.data(),
-           &length) == nullptr ||
-      length != computed.size()) {
-    return SignatureCheck::kMismatch;
-  }
-  return CRYPTO_memcmp(claimed->data(), computed.data(), computed.size()) == 0
+  std::optional<crypto::Mac> computed = crypto::hmac(crypto::HmacDigest::kSha256, app_secret, body);
+  if (!computed || computed->size != claimed->size()) return SignatureCheck::kMismatch;
+  return CRYPTO_memcmp(claimed->data(), computed->bytes.data(), claimed->size()) == 0
              ? SignatureCheck::kValid
              : SignatureCheck::kMismatch;
 }

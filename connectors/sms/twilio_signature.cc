@@ -2,32 +2,16 @@
 
 #include <algorithm>
 #include <array>
-#include <memory>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
+
+#include "core/crypto/hmac.h"
 
 namespace switchboard::connectors::sms {
 namespace {
 
 constexpr size_t kSha1Bytes = 20;
-
-// Fetched once: an EVP_MAC is immutable and may be shared by threads. Never freed, so that no
-// static destructor races OpenSSL's own clean-up at exit.
-EVP_MAC* hmacAlgorithm() {
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
-  return mac;
-}
-
-struct MacContextFree {
-  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
-};
-
-bool update(EVP_MAC_CTX* ctx, std::string_view data) {
-  return EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
-}
 
 }  // namespace
 
@@ -42,29 +26,20 @@ Result<std::string> twilioSignature(std::string_view auth_token, std::string_vie
     return by_name != 0 ? by_name < 0 : a->value < b->value;
   });
 
-  EVP_MAC* mac = hmacAlgorithm();
-  if (mac == nullptr) return makeError(Errc::kInternal, "OpenSSL has no HMAC");
-  std::unique_ptr<EVP_MAC_CTX, MacContextFree> ctx(EVP_MAC_CTX_new(mac));
-  if (!ctx) return makeError(Errc::kInternal, "EVP_MAC_CTX_new failed");
-  char digest_name[] = "SHA1";
-  const OSSL_PARAM mac_params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end()};
-  if (EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(auth_token.data()),
-                   auth_token.size(), mac_params) != 1) {
-    return makeError(Errc::kInternal, "HMAC-SHA1 init failed");
-  }
-  bool ok = update(ctx.get(), url);
+  // The MAC runs over the URL, then each name and value: no concatenated copy of the body.
+  std::vector<std::string_view> parts;
+  parts.reserve(1 + 2 * sorted.size());
+  parts.push_back(url);
   for (const FormField* field : sorted) {
-    ok = ok && update(ctx.get(), field->name) && update(ctx.get(), field->value);
+    parts.push_back(field->name);
+    parts.push_back(field->value);
   }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
-  size_t digest_size = 0;
-  ok = ok && EVP_MAC_final(ctx.get(), digest.data(), &digest_size, digest.size()) == 1;
-  if (!ok || digest_size != kSha1Bytes) return makeError(Errc::kInternal, "HMAC-SHA1 failed");
+  std::optional<crypto::Mac> digest = crypto::hmac(crypto::HmacDigest::kSha1, auth_token, parts);
+  if (!digest || digest->size != kSha1Bytes) return makeError(Errc::kInternal, "HMAC-SHA1 failed");
 
   std::array<unsigned char, 4 * ((kSha1Bytes + 2) / 3) + 1> encoded;  // 28 + NUL
-  int length = EVP_EncodeBlock(encoded.data(), digest.data(), static_cast<int>(digest_size));
+  int length =
+      EVP_EncodeBlock(encoded.data(), digest->bytes.data(), static_cast<int>(digest->size));
   return std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<size_t>(length));
 }
 

@@ -289,7 +289,10 @@ ConnectorResult<NormalizedBatch> XConnector::activity(
   }
   if (auto rejected = rejectUnlessMediaType(request, "application/json")) return *rejected;
 
-  json::monotonic_resource resource;
+  // Parse into a stack buffer first: a DM event with its users map fits, so parsing allocates
+  // nothing; bigger activity (tweets with full user objects) continues on the heap.
+  std::array<unsigned char, 16384> arena;
+  json::monotonic_resource resource(arena.data(), arena.size());
   boost::system::error_code ec;
   json::value parsed = json::parse(request.body, ec, &resource);
   if (ec) return Rejection(Errc::kMalformedInput, kMalformedJson, "invalid JSON: " + ec.message());

@@ -6,6 +6,12 @@
 //            writes the answer, then reads the next one: answers leave in request order.
 //   Responder  a copyable function holding the session; it posts the answer onto the strand.
 //            After stop() has given up waiting (Core::closed) it posts nothing.
+//   WsSession  a connection after a WebSocket upgrade: the Session hands its socket over and
+//            ends. Reads text frames, passes each to the route's WebSocketConnection, writes
+//            the replies in frame order, pauses reading at max_in_flight.
+// Oversized bodies: the header is read first (no body limit yet); a declared Content-Length
+// over the limit, or a chunked body crossing it, goes to the route's OversizeHandler with the
+// first bytes of the body, or is answered 413 by the server when the route has none.
 // Shutdown: stop() marks the core `stopping` (no new connections, no new reads, answers carry
 // Connection: close), closes idle connections, waits up to drain_timeout for the others to
 // finish, marks it `closed`, closes whatever is left and joins the threads. Nothing is queued
@@ -17,6 +23,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <limits>
 #include <map>
@@ -24,6 +31,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/bind_executor.hpp>
@@ -34,8 +42,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "core/log.h"
 
@@ -44,6 +54,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast_http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
@@ -59,13 +70,32 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 using BeastRequest = beast_http::request<beast_http::string_body>;
 using BeastResponse = beast_http::response<beast_http::string_body>;
 
-class Session;
+// What Core needs of a live connection, plain HTTP or WebSocket, to shut it down.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Any thread. Ends the connection once it has nothing left to answer.
+  virtual void beginShutdown() = 0;
+  // Any thread. Closes the connection whatever it is doing.
+  virtual void forceClose() = 0;
+};
+
+struct OversizeRoute {
+  size_t keep_bytes = 0;
+  OversizeHandler handler;
+};
 
 // The handlers registered for one path.
 struct PathRoutes {
   std::string path;
   std::map<std::string, Handler> by_method;
+  std::map<std::string, OversizeRoute> oversize_by_method;
   std::string allow;  // "GET, POST": the Allow header of a 405
+};
+
+struct WebSocketRoute {
+  WebSocketHandler handler;
+  WebSocketOptions options;
 };
 
 class Core : public std::enable_shared_from_this<Core> {
@@ -82,6 +112,20 @@ class Core : public std::enable_shared_from_this<Core> {
     entry.by_method[std::move(method)] = std::move(handler);
   }
 
+  // Before start(), like addRoute(); the path must also have a handler for `method`.
+  void addOversize(std::string method, std::string path, OversizeRoute oversize) {
+    routes_[path].oversize_by_method[std::move(method)] = std::move(oversize);
+  }
+
+  void addWebSocket(std::string path, WebSocketRoute route) {
+    web_sockets_[std::move(path)] = std::move(route);
+  }
+
+  const WebSocketRoute* findWebSocket(const std::string& path) const {
+    auto it = web_sockets_.find(path);
+    return it == web_sockets_.end() ? nullptr : &it->second;
+  }
+
   // Orders paths longest first: the first match is then the exact one or the longest prefix.
   void freezeRoutes() {
     by_length_.clear();
@@ -93,7 +137,9 @@ class Core : public std::enable_shared_from_this<Core> {
         }
         entry.allow += method;
       }
-      by_length_.push_back(&entry);
+      if (!entry.by_method.empty()) {
+        by_length_.push_back(&entry);
+      }
     }
     std::stable_sort(
         by_length_.begin(), by_length_.end(),
@@ -105,6 +151,7 @@ class Core : public std::enable_shared_from_this<Core> {
   void clearRoutes() {
     by_length_.clear();
     routes_.clear();
+    web_sockets_.clear();
   }
 
   const PathRoutes* findPath(std::string_view path) const {
@@ -120,9 +167,9 @@ class Core : public std::enable_shared_from_this<Core> {
   void doAccept();
 
   // Returns false once the server is stopping: the caller then drops the connection.
-  bool registerSession(const std::shared_ptr<Session>& session);
-  void deregisterSession(const Session* session);
-  std::vector<std::shared_ptr<Session>> liveSessions();
+  bool registerSession(const std::shared_ptr<Connection>& session);
+  void deregisterSession(const Connection* session);
+  std::vector<std::shared_ptr<Connection>> liveSessions();
 
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   void beginStopping() {
@@ -161,10 +208,11 @@ class Core : public std::enable_shared_from_this<Core> {
 
   std::map<std::string, PathRoutes> routes_;
   std::vector<const PathRoutes*> by_length_;
+  std::map<std::string, WebSocketRoute, std::less<>> web_sockets_;
 
   std::mutex mu_;  // guards sessions_, closed_ and changes of stopping_
   std::condition_variable sessions_gone_;
-  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<const Connection*, std::weak_ptr<Connection>> sessions_;
   bool closed_ = false;
   std::atomic<bool> stopping_{false};
 };
@@ -244,7 +292,7 @@ bool isHttpProtocolError(const error_code& ec) {
   return ec.category() == beast_http::make_error_code(beast_http::error::bad_method).category();
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<Core> core, tcp::socket socket)
       : core_(std::move(core)),
@@ -269,7 +317,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Any thread. Closes the connection if it is between requests; otherwise it closes after
   // its current answer (doRead() sees the core stopping).
-  void shutdownIfIdle() {
+  void beginShutdown() override {
     asio::post(executor_, [self = shared_from_this()] {
       const bool idle_reading = self->phase_ == Phase::kReading &&
                                 (!self->parser_ || !self->parser_->got_some()) &&
@@ -280,8 +328,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // Any thread. Closes the connection whatever it is doing.
-  void forceClose() {
+  void forceClose() override {
     asio::post(executor_, [self = shared_from_this()] { self->close(); });
   }
 
@@ -336,12 +383,97 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<size_t>(options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-    parser_->body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
+    // No body limit while the header is read: a declared Content-Length over the limit is
+    // recognised in onHeader(), where the route can still claim the request.
+    parser_->body_limit(boost::none);
     phase_ = Phase::kReading;
     armDeadline(options.read_timeout);
+    beast_http::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](const error_code& ec, size_t) { self->onHeader(ec); });
+  }
+
+  // The route that claims oversized requests to this request's method and path, if any.
+  const OversizeRoute* oversizeRoute() const {
+    const auto& message = parser_->get();
+    const std::string_view target = message.target();
+    const PathRoutes* routes = core_->findPath(target.substr(0, target.find('?')));
+    if (routes == nullptr) {
+      return nullptr;
+    }
+    auto it = routes->oversize_by_method.find(std::string(message.method_string()));
+    return it == routes->oversize_by_method.end() ? nullptr : &it->second;
+  }
+
+  void onHeader(const error_code& ec) {
+    if (ec || phase_ == Phase::kClosed) {
+      onRead(ec);
+      return;
+    }
+    const size_t max_body = core_->options.max_body_bytes;
+    const boost::optional<std::uint64_t> declared = parser_->content_length();
+    if (declared && *declared > max_body) {
+      if (const OversizeRoute* oversize = oversizeRoute()) {
+        oversize_body_bytes_ = static_cast<size_t>(*declared);
+        readOversizePrefix(*oversize);
+        return;
+      }
+      onRead(beast_http::error::body_limit);
+      return;
+    }
+    parser_->body_limit(static_cast<std::uint64_t>(max_body));
     beast_http::async_read(
         socket_, buffer_, *parser_,
         [self = shared_from_this()](const error_code& ec, size_t) { self->onRead(ec); });
+  }
+
+  // A Content-Length body over the limit: the bytes after the header are the body, so its
+  // first `keep_bytes` are read raw (the parser would reserve the whole declared size).
+  void readOversizePrefix(const OversizeRoute& oversize) {
+    const size_t want = std::min(oversize.keep_bytes, oversize_body_bytes_);
+    const size_t buffered = std::min(want - oversize_prefix_.size(), buffer_.size());
+    const auto* data = static_cast<const char*>(buffer_.data().data());
+    oversize_prefix_.append(data, buffered);
+    buffer_.consume(buffered);
+    if (oversize_prefix_.size() >= want) {
+      handleOversize(oversize);
+      return;
+    }
+    socket_.async_read_some(
+        asio::buffer(buffer_.prepare(std::min<size_t>(want - oversize_prefix_.size(), 64 << 10))),
+        [self = shared_from_this(), &oversize](const error_code& ec, size_t n) {
+          if (self->phase_ == Phase::kClosed) {
+            return;
+          }
+          self->buffer_.commit(n);
+          if (ec) {
+            // A timeout or a client that gave up: still record what arrived.
+            self->handleOversize(oversize);
+            return;
+          }
+          self->readOversizePrefix(oversize);
+        });
+  }
+
+  // Hands an oversized request to its route; the connection closes after the answer.
+  void handleOversize(const OversizeRoute& oversize) {
+    disarmDeadline();
+    const auto& message = parser_->get();
+    request_version_ = message.version();
+    request_keep_alive_ = false;
+    Request request = toRequest(message);
+    request.body = std::move(oversize_prefix_);
+    oversize_prefix_.clear();
+    if (request.body.size() > oversize.keep_bytes) {
+      request.body.resize(oversize.keep_bytes);
+    }
+    parser_.reset();
+    phase_ = Phase::kHandling;
+    dispatch(
+        oversize.handler, "oversized " + request.path,
+        [&, body_bytes = oversize_body_bytes_](const OversizeHandler& handler, Responder respond) {
+          handler(std::move(request), body_bytes, std::move(respond));
+        });
   }
 
   void onRead(const error_code& ec) {
@@ -364,6 +496,13 @@ class Session : public std::enable_shared_from_this<Session> {
         close();  // an idle keep-alive connection: nothing to answer
       }
     } else if (ec == beast_http::error::body_limit) {
+      if (const OversizeRoute* oversize = parser_->is_header_done() ? oversizeRoute() : nullptr) {
+        // A chunked body: what the parser kept is the prefix.
+        oversize_prefix_ = std::move(parser_->get().body());
+        oversize_body_bytes_ = std::max(oversize_prefix_.size(), core_->options.max_body_bytes + 1);
+        handleOversize(*oversize);
+        return;
+      }
       writeResponse(jsonError(
           413, errcName(Errc::kTooLarge),
           "request body exceeds " + std::to_string(core_->options.max_body_bytes) + " bytes"));
@@ -383,12 +522,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void handleRequest() {
-    BeastRequest message = parser_->release();
-    parser_.reset();
-    request_version_ = message.version();
-    request_keep_alive_ = message.keep_alive();
-
+  // The plain Request for a parsed message, without its body.
+  Request toRequest(const BeastRequest& message) const {
     Request request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
@@ -401,9 +536,24 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& field : message) {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    request.body = std::move(message.body());
     request.remote_address = remote_address_;
+    return request;
+  }
+
+  void handleRequest() {
+    BeastRequest message = parser_->release();
+    parser_.reset();
+    request_version_ = message.version();
+    request_keep_alive_ = message.keep_alive();
+
+    Request request = toRequest(message);
+    request.body = std::move(message.body());
     phase_ = Phase::kHandling;
+
+    if (const WebSocketRoute* web_socket = core_->findWebSocket(request.path)) {
+      handleWebSocket(*web_socket, std::move(message), request);
+      return;
+    }
 
     const PathRoutes* routes = core_->findPath(request.path);
     if (routes == nullptr) {
@@ -419,18 +569,28 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
 
+    dispatch(handler->second, routes->path, [&](const Handler& h, Responder respond) {
+      h(std::move(request), std::move(respond));
+    });
+  }
+
+  // Calls `call(handler, responder)`; a handler that throws is answered 500.
+  template <typename H, typename Call>
+  void dispatch(const H& handler, const std::string& what, Call&& call) {
     auto pending = std::make_shared<PendingAnswer>(shared_from_this());
     Responder respond = [pending](Response response) { pending->answer(std::move(response)); };
     try {
-      handler->second(std::move(request), std::move(respond));
+      call(handler, std::move(respond));
     } catch (const std::exception& e) {
-      log::error(kLog, "handler for " + routes->path + " threw: " + e.what());
+      log::error(kLog, "handler for " + what + " threw: " + e.what());
       pending->answer(jsonError(500, errcName(Errc::kInternal), "internal error"));
     } catch (...) {
-      log::error(kLog, "handler for " + routes->path + " threw a non-exception");
+      log::error(kLog, "handler for " + what + " threw a non-exception");
       pending->answer(jsonError(500, errcName(Errc::kInternal), "internal error"));
     }
   }
+
+  void handleWebSocket(const WebSocketRoute& route, BeastRequest&& message, const Request& request);
 
   // On the strand: the handler's answer arrives.
   void onAnswer(Response answer) {
@@ -552,12 +712,358 @@ class Session : public std::enable_shared_from_this<Session> {
   Phase phase_ = Phase::kReading;
   boost::beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
-  BeastResponse response_;  // alive while async_write runs
+  BeastResponse response_;       // alive while async_write runs
+  std::string oversize_prefix_;  // the first bytes of an oversized body
+  size_t oversize_body_bytes_ = 0;
   unsigned request_version_ = 11;
   bool request_keep_alive_ = false;
   uint64_t deadline_generation_ = 0;
   bool timed_out_ = false;
 };
+
+// One WebSocket connection, on the strand of the Session that upgraded it. Replies fill
+// `slots_` (one per frame handed to the handler, in frame order); the filled front moves to
+// `write_queue_`, which is written one frame at a time. Reading pauses while slots plus queued
+// writes reach max_in_flight. Closing: kDraining stops handing frames to the handler and sends
+// the close frame once the write queue (and for a server stop, the slots) are empty; a read
+// stays pending so that the peer's close reply (or its timeout) ends the connection.
+class WsSession final : public Connection, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(std::shared_ptr<Core> core, tcp::socket socket, const WebSocketOptions& options,
+            std::unique_ptr<WebSocketConnection> connection)
+      : core_(std::move(core)),
+        executor_(socket.get_executor()),
+        ws_(std::move(socket)),
+        options_(options),
+        connection_(std::move(connection)) {}
+
+  ~WsSession() override {
+    if (state_ != State::kClosed) {
+      core_->deregisterSession(this);
+    }
+  }
+
+  WsSession(const WsSession&) = delete;
+  WsSession& operator=(const WsSession&) = delete;
+
+  // On the strand: answers the upgrade.
+  void start(BeastRequest upgrade) {
+    websocket::stream_base::timeout timeout;
+    timeout.handshake_timeout = limitOrNone(options_.handshake_timeout);
+    timeout.idle_timeout = limitOrNone(options_.idle_timeout);
+    timeout.keep_alive_pings = true;
+    ws_.set_option(timeout);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(beast_http::field::server, kServerName); }));
+    ws_.read_message_max(options_.max_message_bytes);
+    ws_.text(true);
+    upgrade_ = std::move(upgrade);
+    ws_.async_accept(upgrade_,
+                     [self = shared_from_this()](const error_code& ec) { self->onAccept(ec); });
+  }
+
+  // On the strand: the upgrade was accepted but the server is stopping.
+  void abandon() { finish(WebSocketCloseCause::kServerStopping); }
+
+  void beginShutdown() override {
+    asio::post(executor_, [self = shared_from_this()] {
+      self->stop_requested_ = true;
+      if (self->state_ == State::kOpen) {
+        self->beginClose(websocket::close_code::going_away, WebSocketCloseCause::kServerStopping,
+                         /*wait_for_replies=*/true);
+      }
+    });
+  }
+
+  void forceClose() override {
+    asio::post(executor_, [self = shared_from_this()] {
+      self->finish(self->close_cause_.value_or(WebSocketCloseCause::kServerStopping));
+    });
+  }
+
+  // Any thread (a reply). A no-op once the server has given up on its connections.
+  bool deliverReply(uint64_t seq, std::string text) {
+    return core_->postUnlessClosed(
+        executor_, [self = shared_from_this(), seq, text = std::move(text)]() mutable {
+          self->onReply(seq, std::move(text));
+        });
+  }
+
+ private:
+  enum class State { kHandshake, kOpen, kDraining, kClosing, kClosed };
+
+  // Shared by all copies of one WebSocketReply: replies once, and sends a JSON 500 error if
+  // every copy is dropped unanswered (its slot would otherwise block every later reply).
+  class PendingReply {
+   public:
+    PendingReply(std::shared_ptr<WsSession> session, uint64_t seq)
+        : session_(std::move(session)), seq_(seq) {}
+    ~PendingReply() {
+      if (!answered_.exchange(true) &&
+          session_->deliverReply(
+              seq_, jsonError(500, errcName(Errc::kInternal), "frame was not answered").body)) {
+        log::error(kLog, "WebSocket handler dropped its reply without answering");
+      }
+    }
+    PendingReply(const PendingReply&) = delete;
+    PendingReply& operator=(const PendingReply&) = delete;
+
+    void answer(std::string text) {
+      if (answered_.exchange(true)) {
+        log::warn(kLog, "WebSocketReply called more than once; later reply ignored");
+        return;
+      }
+      session_->deliverReply(seq_, std::move(text));
+    }
+
+   private:
+    std::shared_ptr<WsSession> session_;
+    const uint64_t seq_;
+    std::atomic<bool> answered_{false};
+  };
+
+  static websocket::stream_base::duration limitOrNone(std::chrono::milliseconds limit) {
+    if (limit <= std::chrono::milliseconds::zero()) {
+      return websocket::stream_base::none();
+    }
+    return std::chrono::duration_cast<websocket::stream_base::duration>(limit);
+  }
+
+  size_t inFlight() const { return slots_.size() + write_queue_.size(); }
+
+  void onAccept(const error_code& ec) {
+    upgrade_ = {};
+    if (ec) {
+      log::debug(kLog, "WebSocket handshake failed: " + ec.message());
+      finish(WebSocketCloseCause::kError);
+      return;
+    }
+    if (state_ != State::kHandshake) {
+      return;
+    }
+    state_ = State::kOpen;
+    if (stop_requested_ || core_->stopping()) {
+      beginClose(websocket::close_code::going_away, WebSocketCloseCause::kServerStopping, true);
+      return;
+    }
+    doRead();
+  }
+
+  // Keeps one read pending while open and below max_in_flight, and always while closing.
+  void doRead() {
+    if (reading_ || state_ == State::kHandshake || state_ == State::kClosed) {
+      return;
+    }
+    if (state_ == State::kOpen && inFlight() >= std::max<size_t>(1, options_.max_in_flight)) {
+      return;  // back-pressure: resumed by onWrite()
+    }
+    reading_ = true;
+    ws_.async_read(read_buffer_,
+                   [self = shared_from_this()](const error_code& ec, size_t) { self->onRead(ec); });
+  }
+
+  void onRead(const error_code& ec) {
+    reading_ = false;
+    if (state_ == State::kClosed) {
+      return;
+    }
+    if (ec) {
+      finish(causeOf(ec));
+      return;
+    }
+    std::string frame = boost::beast::buffers_to_string(read_buffer_.data());
+    read_buffer_.consume(read_buffer_.size());
+    if (state_ != State::kOpen) {
+      doRead();  // closing: frames are no longer handed on (and never answered)
+      return;
+    }
+    if (!ws_.got_text()) {
+      beginClose(websocket::close_code::unknown_data, WebSocketCloseCause::kBinaryFrame, false);
+      doRead();
+      return;
+    }
+    const uint64_t seq = first_seq_ + slots_.size();
+    slots_.emplace_back();
+    auto pending = std::make_shared<PendingReply>(shared_from_this(), seq);
+    WebSocketReply reply = [pending](std::string text) { pending->answer(std::move(text)); };
+    try {
+      connection_->onText(std::move(frame), std::move(reply));
+    } catch (const std::exception& e) {
+      log::error(kLog, std::string("WebSocket handler threw: ") + e.what());
+      pending->answer(jsonError(500, errcName(Errc::kInternal), "internal error").body);
+    }
+    pending.reset();
+    doRead();
+  }
+
+  void onReply(uint64_t seq, std::string text) {
+    if (state_ == State::kClosed || seq < first_seq_ || seq - first_seq_ >= slots_.size()) {
+      return;
+    }
+    slots_[seq - first_seq_] = std::move(text);
+    while (!slots_.empty() && slots_.front().has_value()) {
+      write_queue_.push_back(std::move(*slots_.front()));
+      slots_.pop_front();
+      ++first_seq_;
+    }
+    doWrite();
+  }
+
+  void doWrite() {
+    if (writing_ || state_ == State::kClosing || state_ == State::kClosed) {
+      return;
+    }
+    if (write_queue_.empty()) {
+      maybeSendClose();
+      return;
+    }
+    writing_ = true;
+    ws_.async_write(
+        asio::buffer(write_queue_.front()),
+        [self = shared_from_this()](const error_code& ec, size_t) { self->onWrite(ec); });
+  }
+
+  void onWrite(const error_code& ec) {
+    writing_ = false;
+    if (state_ == State::kClosed) {
+      return;
+    }
+    if (ec) {
+      finish(causeOf(ec));
+      return;
+    }
+    write_queue_.pop_front();
+    doWrite();
+    doRead();
+  }
+
+  // Stops handing frames on; the close frame follows once the queued replies (and, if
+  // `wait_for_replies`, the ones still awaited) are written.
+  void beginClose(websocket::close_code code, WebSocketCloseCause cause, bool wait_for_replies) {
+    if (state_ != State::kOpen) {
+      return;
+    }
+    state_ = State::kDraining;
+    close_code_ = code;
+    close_cause_ = cause;
+    wait_for_replies_ = wait_for_replies;
+    doWrite();
+  }
+
+  void maybeSendClose() {
+    if (state_ != State::kDraining || writing_ || !write_queue_.empty() ||
+        (wait_for_replies_ && !slots_.empty())) {
+      return;
+    }
+    state_ = State::kClosing;
+    slots_.clear();
+    ws_.async_close(close_code_, [self = shared_from_this()](const error_code& ec) {
+      if (ec) {
+        self->finish(self->close_cause_.value_or(WebSocketCloseCause::kError));
+      }
+    });
+    doRead();  // the peer's close reply completes it
+  }
+
+  WebSocketCloseCause causeOf(const error_code& ec) const {
+    if (ec == websocket::error::message_too_big) {
+      return WebSocketCloseCause::kMessageTooBig;
+    }
+    if (close_cause_) {
+      return *close_cause_;
+    }
+    if (ec == boost::beast::error::timeout) {
+      return WebSocketCloseCause::kIdleTimeout;
+    }
+    if (ec == websocket::error::closed || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+      return WebSocketCloseCause::kPeerClosed;
+    }
+    return WebSocketCloseCause::kError;
+  }
+
+  void finish(WebSocketCloseCause cause) {
+    if (state_ == State::kClosed) {
+      return;
+    }
+    state_ = State::kClosed;
+    // Beast's ping/idle timer outlives a closed socket when no operation is pending (reading
+    // paused); left armed it would keep stop() joining the I/O threads until it fires.
+    ws_.set_option(websocket::stream_base::timeout{websocket::stream_base::none(),
+                                                   websocket::stream_base::none(), false});
+    error_code ignored;
+    auto& socket = boost::beast::get_lowest_layer(ws_);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+    slots_.clear();
+    write_queue_.clear();
+    read_buffer_.clear();
+    // Told and released on the strand, before stop() can return: the connection may refer to
+    // objects that do not outlive the server.
+    if (std::unique_ptr<WebSocketConnection> connection = std::move(connection_)) {
+      connection->onClosed(cause);
+    }
+    core_->deregisterSession(this);
+  }
+
+  // Declared first: the stream and its timer must be destroyed while the io_context exists.
+  const std::shared_ptr<Core> core_;
+  const asio::any_io_executor executor_;  // the connection's strand
+  websocket::stream<tcp::socket> ws_;
+  const WebSocketOptions options_;
+  std::unique_ptr<WebSocketConnection> connection_;
+
+  // Everything below is touched only on the strand.
+  State state_ = State::kHandshake;
+  BeastRequest upgrade_;  // alive while async_accept runs
+  boost::beast::flat_buffer read_buffer_;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool stop_requested_ = false;
+  uint64_t first_seq_ = 0;                        // the frame whose reply slots_.front() is
+  std::deque<std::optional<std::string>> slots_;  // replies awaited, in frame order
+  std::deque<std::string> write_queue_;           // front: being written
+  websocket::close_code close_code_ = websocket::close_code::normal;
+  std::optional<WebSocketCloseCause> close_cause_;
+  bool wait_for_replies_ = false;
+};
+
+void Session::handleWebSocket(const WebSocketRoute& route, BeastRequest&& message,
+                              const Request& request) {
+  if (!websocket::is_upgrade(message)) {
+    Response answer =
+        jsonError(426, "upgrade_required", request.path + " only accepts WebSocket upgrades");
+    answer.headers.emplace_back("Upgrade", "websocket");
+    writeResponse(std::move(answer));
+    return;
+  }
+  WebSocketAccept accepted;
+  try {
+    accepted = route.handler(request);
+  } catch (const std::exception& e) {
+    log::error(kLog, "WebSocket handler for " + request.path + " threw: " + e.what());
+    accepted = jsonError(500, errcName(Errc::kInternal), "internal error");
+  }
+  if (auto* refusal = std::get_if<Response>(&accepted)) {
+    writeResponse(std::move(*refusal));
+    return;
+  }
+  auto& connection = std::get<std::unique_ptr<WebSocketConnection>>(accepted);
+  if (!connection) {
+    writeResponse(jsonError(500, errcName(Errc::kInternal), "internal error"));
+    return;
+  }
+  auto ws =
+      std::make_shared<WsSession>(core_, std::move(socket_), route.options, std::move(connection));
+  // Registered before this session deregisters, so stop() never sees a moment without it.
+  const bool registered = core_->registerSession(ws);
+  close();  // the socket belongs to the WebSocket now: this only ends the HTTP session
+  if (registered) {
+    ws->start(std::move(message));
+  } else {
+    ws->abandon();
+  }
+}
 
 void Core::doAccept() {
   acceptor.async_accept(asio::make_strand(ioc),
@@ -588,7 +1094,7 @@ void Core::onAccept(const error_code& ec, tcp::socket socket) {
   doAccept();
 }
 
-bool Core::registerSession(const std::shared_ptr<Session>& session) {
+bool Core::registerSession(const std::shared_ptr<Connection>& session) {
   std::lock_guard lock(mu_);
   if (stopping()) {
     return false;
@@ -597,15 +1103,15 @@ bool Core::registerSession(const std::shared_ptr<Session>& session) {
   return true;
 }
 
-void Core::deregisterSession(const Session* session) {
+void Core::deregisterSession(const Connection* session) {
   std::lock_guard lock(mu_);
   if (sessions_.erase(session) > 0 && sessions_.empty()) {
     sessions_gone_.notify_all();
   }
 }
 
-std::vector<std::shared_ptr<Session>> Core::liveSessions() {
-  std::vector<std::weak_ptr<Session>> weak;
+std::vector<std::shared_ptr<Connection>> Core::liveSessions() {
+  std::vector<std::weak_ptr<Connection>> weak;
   {
     std::lock_guard lock(mu_);
     weak.reserve(sessions_.size());
@@ -614,7 +1120,7 @@ std::vector<std::shared_ptr<Session>> Core::liveSessions() {
     }
   }
   // Locked outside the mutex: dropping a last reference runs ~Session, which takes it.
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<Connection>> live;
   for (const auto& w : weak) {
     if (auto s = w.lock()) {
       live.push_back(std::move(s));
@@ -638,6 +1144,26 @@ class HttpServer::Impl {
       return;
     }
     core_->addRoute(std::move(method), std::move(path), std::move(handler));
+  }
+
+  void onOversize(std::string method, std::string path, size_t keep_bytes,
+                  OversizeHandler handler) {
+    std::lock_guard lock(lifecycle_mu_);
+    if (state_ != State::kNew) {
+      log::error(kLog, "oversize handler for " + path + " registered after start(); ignored");
+      return;
+    }
+    core_->addOversize(std::move(method), std::move(path),
+                       OversizeRoute{keep_bytes, std::move(handler)});
+  }
+
+  void routeWebSocket(std::string path, WebSocketHandler handler, WebSocketOptions options) {
+    std::lock_guard lock(lifecycle_mu_);
+    if (state_ != State::kNew) {
+      log::error(kLog, "WebSocket route " + path + " registered after start(); ignored");
+      return;
+    }
+    core_->addWebSocket(std::move(path), WebSocketRoute{std::move(handler), options});
   }
 
   Status start() {
@@ -708,7 +1234,7 @@ class HttpServer::Impl {
       core->accept_retry.cancel();
     });
     for (const auto& session : core.liveSessions()) {
-      session->shutdownIfIdle();
+      session->beginShutdown();
     }
     if (const size_t busy = core.drainAndClose(core.options.drain_timeout); busy > 0) {
       log::warn(kLog, std::to_string(busy) +
@@ -755,6 +1281,16 @@ HttpServer::~HttpServer() = default;
 
 void HttpServer::route(std::string method, std::string path, Handler handler) {
   impl_->route(std::move(method), std::move(path), std::move(handler));
+}
+
+void HttpServer::onOversize(std::string method, std::string path, size_t keep_bytes,
+                            OversizeHandler handler) {
+  impl_->onOversize(std::move(method), std::move(path), keep_bytes, std::move(handler));
+}
+
+void HttpServer::routeWebSocket(std::string path, WebSocketHandler handler,
+                                WebSocketOptions options) {
+  impl_->routeWebSocket(std::move(path), std::move(handler), options);
 }
 
 Status HttpServer::start() {

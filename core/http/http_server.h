@@ -1,6 +1,9 @@
 // HTTP/1.1 server on Boost.Beast for ingress, APIs, /metrics and probes. Routes are exact
 // (method, path) pairs, or path prefixes ending in '/'. Limits protect the process: body size
 // (413), header size (431), read time (408); unknown paths 404, wrong method 405.
+// WebSocket routes (routeWebSocket, see websocket.h) take over the connection after the upgrade.
+// A route may also claim requests whose body is too large (onOversize), to count and record
+// them itself; otherwise the server answers those 413 on its own.
 // Lifecycle: construct, route(), start() (binds; port 0 picks a free port), stop() (stops
 // accepting, lets in-flight requests answer for up to `drain_timeout`, then closes).
 // Handlers run on the server's I/O threads and must not block. A connection serves one request
@@ -16,6 +19,7 @@
 #include <string>
 
 #include "core/http/http_types.h"
+#include "core/http/websocket.h"
 #include "core/result.h"
 
 namespace switchboard::http {
@@ -32,6 +36,14 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{5000};  // stop() waits this long for answers
 };
 
+// A request whose body exceeds `max_body_bytes`, for a route that wants to see it. The body is
+// not read whole: `request.body` holds its first bytes (at most the `keep_bytes` passed to
+// onOversize); `body_bytes` is the declared Content-Length, or for a chunked body what had
+// arrived when the limit was crossed (a lower bound). The answer should be a 413; the
+// connection closes after it. Same threads and Responder contract as a Handler.
+using OversizeHandler =
+    std::function<void(Request&& request, size_t body_bytes, Responder respond)>;
+
 class HttpServer {
  public:
   explicit HttpServer(ServerOptions options);
@@ -42,6 +54,15 @@ class HttpServer {
   // Register before start() (later calls are logged and ignored). A path ending in '/'
   // matches every path below it; the longest matching path wins, then the method must match.
   void route(std::string method, std::string path, Handler handler);
+
+  // Before start(), like route(): requests to (method, path) with a body over max_body_bytes
+  // go to `handler` instead of the server's plain 413. Matching is route()'s.
+  void onOversize(std::string method, std::string path, size_t keep_bytes, OversizeHandler handler);
+
+  // Before start(): GET `path` (exact) with `Upgrade: websocket` becomes a WebSocket served by
+  // `handler`; other requests to it are answered 426. On stop() each WebSocket is closed with
+  // 1001 once the replies in flight went out (within drain_timeout).
+  void routeWebSocket(std::string path, WebSocketHandler handler, WebSocketOptions options = {});
 
   // Errc::kConfig for an address that is not numeric, Errc::kIo if it cannot listen.
   Status start();

@@ -67,7 +67,7 @@ struct StackOptions {
 // A golden payload from tests/testdata/.
 std::string testdata(std::string_view relative) {
   std::filesystem::path path =
-      std::filesystem::path(__FILE__).parent_path() / "../testdata" / std::string(relative);
+      std::filesystem::path(SWITCHBOARD_TESTDATA_DIR) / std::string(relative);
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot open " << path;
   std::ostringstream out;
@@ -308,6 +308,47 @@ TEST_F(IngressTest, MalformedJsonIsRejectedAndDeadLettered) {
   EXPECT_TRUE(testing::eventually([&] {
     return metric(
                R"(switchboard_dead_letters_total{reason="malformed_json",source="connector/chat"})") ==
+           1;
+  }));
+}
+
+// A body over the HTTP server's max_body_bytes (1 MiB by default) is not read whole, but it
+// is answered like any refused request: 413 JSON, a truncated dead letter, a counter.
+TEST_F(IngressTest, OversizedBodyIs413AndDeadLetteredTruncated) {
+  start();
+  const size_t size = 2 << 20;
+  std::string big = R"({"visitor_id":"v-42","text":")";
+  big.append(size - big.size() - 2, 'x');
+  big += "\"}";
+  ASSERT_EQ(big.size(), size);
+  auto response = post("/v1/chat/messages", big, {{"User-Agent", "bulk/1"}});
+  ASSERT_TRUE(response.has_value()) << response.error().describe();
+  EXPECT_EQ(response->status, 413) << response->body;
+  EXPECT_EQ(response->header("Content-Type"), "application/json");
+  EXPECT_EQ(boost::json::parse(response->body).at("error").at("code").as_string(),
+            "body_too_large");
+
+  std::vector<Record> letters = awaitRecords(topics_.dead_letters, 0, 1);
+  ASSERT_EQ(letters.size(), 1u);
+  v1::DeadLetter letter;
+  ASSERT_TRUE(letter.ParseFromString(letters[0].value));
+  EXPECT_EQ(letter.source(), "connector/chat");
+  EXPECT_EQ(letter.reason(), "body_too_large");
+  EXPECT_EQ(letter.content_type(), "application/json");
+  const size_t kept = connectors::IngressOptions{}.max_dead_letter_payload_bytes;
+  EXPECT_EQ(letter.payload(), big.substr(0, kept));
+  EXPECT_EQ(letter.attributes().at("payload_bytes"), std::to_string(size));
+  EXPECT_EQ(letter.attributes().at("payload_truncated"), "true");
+  EXPECT_EQ(letter.attributes().at("path"), "/v1/chat/messages");
+  EXPECT_EQ(letter.attributes().at("user_agent"), "bulk/1");
+
+  EXPECT_EQ(totalRecords(topics_.inbound, kInboundPartitions), 0u);
+  EXPECT_EQ(metric(R"(switchboard_ingress_rejects_total{channel="chat",reason="body_too_large"})"),
+            1);
+  EXPECT_EQ(metric(R"(switchboard_ingress_requests_total{channel="chat",outcome="rejected"})"), 1);
+  EXPECT_TRUE(testing::eventually([&] {
+    return metric(
+               R"(switchboard_dead_letters_total{reason="body_too_large",source="connector/chat"})") ==
            1;
   }));
 }

@@ -1,6 +1,12 @@
 #include "core/ids.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -30,6 +36,48 @@ TEST(IdsTest, RandomHexHasTheAskedLength) {
   EXPECT_EQ(randomHex(7).size(), 7u);
   EXPECT_EQ(randomHex(100).size(), 100u);
   EXPECT_EQ(randomHex(32).find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+// Random bytes come from a per-thread buffer refilled 4 KiB at a time: ids stay unique across
+// refills and across threads.
+TEST(IdsTest, RandomIdsAreUniqueAcrossRefillsAndThreads) {
+  std::mutex mu;
+  std::set<std::string> seen;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      std::vector<std::string> mine;
+      for (int i = 0; i < 1000; ++i) mine.push_back(randomHex(32));  // 16 KB: 4 refills
+      std::lock_guard<std::mutex> lock(mu);
+      seen.insert(mine.begin(), mine.end());
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(seen.size(), 4000u);
+}
+
+// A child process must not hand out the ids its parent's buffer still holds.
+TEST(IdsTest, ForkedChildDrawsOtherIds) {
+  randomHex(32);  // the buffer is filled
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string id = randomHex(32);
+    ssize_t written = write(pipe_fds[1], id.data(), id.size());
+    _exit(written == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  std::string parent_id = randomHex(32);
+  char buffer[32];
+  ssize_t got = read(pipe_fds[0], buffer, sizeof buffer);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  ASSERT_EQ(got, 32);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(std::string(buffer, 32), parent_id);
 }
 
 TEST(IdsTest, ParsesTraceparent) {

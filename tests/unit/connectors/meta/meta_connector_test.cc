@@ -37,7 +37,7 @@ const system_clock::time_point kNow =
 // Golden payloads, shaped after Meta's documented webhook examples.
 std::string fixture(std::string_view name) {
   std::filesystem::path path =
-      std::filesystem::path(__FILE__).parent_path() / "../../../testdata/meta" / std::string(name);
+      std::filesystem::path(SWITCHBOARD_TESTDATA_DIR) / "meta" / std::string(name);
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot open " << path;
   std::ostringstream out;

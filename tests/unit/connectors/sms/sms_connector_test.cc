@@ -41,8 +41,7 @@ SmsSettings testSettings() {
 
 // tests/testdata/sms/<name>: raw bodies as Twilio posts them (see the README there).
 std::string fixture(std::string_view name) {
-  std::filesystem::path path =
-      std::filesystem::path(__FILE__).parent_path() / "../../../testdata/sms" / name;
+  std::filesystem::path path = std::filesystem::path(SWITCHBOARD_TESTDATA_DIR) / "sms" / name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << path;
   std::stringstream content;

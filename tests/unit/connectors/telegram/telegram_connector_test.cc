@@ -26,8 +26,7 @@ constexpr std::string_view kSecret = "test-secret_token-42";
 constexpr std::string_view kBotId = "7000000001";
 
 std::string testdata(std::string_view name) {
-  std::filesystem::path path =
-      std::filesystem::path(__FILE__).parent_path() / "../../../testdata/telegram" / name;
+  std::filesystem::path path = std::filesystem::path(SWITCHBOARD_TESTDATA_DIR) / "telegram" / name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot read " << path;
   std::stringstream content;

@@ -45,8 +45,7 @@ std::string independentSignature(std::string_view key, std::string_view message)
 }
 
 std::string testdata(std::string_view name) {
-  std::filesystem::path path =
-      std::filesystem::path(__FILE__).parent_path() / "../../../testdata/x" / name;
+  std::filesystem::path path = std::filesystem::path(SWITCHBOARD_TESTDATA_DIR) / "x" / name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot read " << path;
   std::stringstream content;

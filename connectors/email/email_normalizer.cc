@@ -113,8 +113,13 @@ ConnectorResult<v1::InboundMessage> normalizeRawEmail(std::string_view raw_messa
   if (trimSpace(raw_message).empty()) return malformed("the message is empty");
 
   GMimeParserOptions* options = gmimeParserOptions();
-  GObjectPtr<GMimeStream> stream(
-      g_mime_stream_mem_new_with_buffer(raw_message.data(), raw_message.size()));
+  // One copy of the message into an array of the right size, which the stream then owns
+  // (g_mime_stream_mem_new_with_buffer() grows its array while copying). The parser persists
+  // the stream: parts are windows on this array, decoded in place by collectMimeContent().
+  GByteArray* bytes = g_byte_array_sized_new(static_cast<guint>(raw_message.size()));
+  g_byte_array_append(bytes, reinterpret_cast<const guint8*>(raw_message.data()),
+                      static_cast<guint>(raw_message.size()));
+  GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(bytes));
   GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
   GObjectPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), options));
   if (message == nullptr) return malformed("no RFC 5322 header block was found");

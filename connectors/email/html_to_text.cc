@@ -57,6 +57,15 @@ class TextWriter {
  public:
   void text(std::string_view s) {
     for (size_t i = 0; i < s.size(); ++i) {
+      // A run of ordinary characters: the first resolves what is pending, the rest are
+      // appended as they are (what put() would do for each of them, one call instead of many).
+      const size_t run = ordinaryRun(s, i);
+      if (run > 0) {
+        put(s[i]);
+        out_.append(s.data() + i + 1, run - 1);
+        i += run - 1;
+        continue;
+      }
       char c = s[i];
       // U+00A0 NO-BREAK SPACE, everywhere in mail HTML, reads as a space.
       if (c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') {
@@ -106,6 +115,19 @@ class TextWriter {
   }
 
  private:
+  // Length of the run at s[i] of characters that text() passes to put() unchanged: not white
+  // space (which collapses, or in <pre> breaks lines) and not the lead byte of U+00A0.
+  size_t ordinaryRun(std::string_view s, size_t i) const {
+    size_t end = i;
+    while (end < s.size()) {
+      const char c = s[end];
+      if (c == '\xC2' || c == '\r' || c == '\n') break;
+      if (pre_depth_ == 0 && (c == ' ' || c == '\t' || c == '\f')) break;
+      ++end;
+    }
+    return end - i;
+  }
+
   void put(char c) {
     if (!out_.empty() && breaks_ > 0) {
       for (int i = 0; i < std::min(breaks_, 2); ++i) {

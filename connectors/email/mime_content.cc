@@ -1,6 +1,8 @@
 #include "connectors/email/mime_content.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -61,10 +63,95 @@ std::string fileName(const char* raw) {
   return clean;
 }
 
-// The decoded content of a leaf part (transfer encoding undone, charset untouched).
+// The raw (still transfer-encoded) bytes behind `stream` when it is a memory stream, which it
+// is for every part of a message parsed from memory (the parser hands out windows on the
+// message's buffer): read in place, with no stream or filter objects made for it.
+bool memoryWindow(GMimeStream* stream, std::string_view& bytes) {
+  if (stream == nullptr || !GMIME_IS_STREAM_MEM(stream)) return false;
+  GByteArray* array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
+  if (array == nullptr) return false;
+  const gint64 size = array->len;
+  const gint64 start = std::clamp<gint64>(stream->bound_start, 0, size);
+  const gint64 end =
+      stream->bound_end < 0 ? size : std::clamp<gint64>(stream->bound_end, start, size);
+  bytes = std::string_view(reinterpret_cast<const char*>(array->data) + start,
+                           static_cast<size_t>(end - start));
+  return true;
+}
+
+int hexValue(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Quoted-printable decoding with exactly the results of GMime's decoder
+// (g_mime_encoding_quoted_decode_step() followed by its flush, checked byte for byte on
+// random input): "=XX" with two hex digits of either case is the byte, "=" before LF or CRLF
+// is a soft line break, any other "=" and the two characters after it are kept as they are,
+// and an incomplete "=" or "=X" at the very end is dropped. Runs between '=' signs are copied
+// with memchr/memcpy, which is most of the text: GMime's loop looks at every byte.
+std::string decodeQuotedPrintable(std::string_view in) {
+  std::string out(in.size(), '\0');
+  char* o = out.data();
+  const char* p = in.data();
+  const char* const end = p + in.size();
+  while (p < end) {
+    const char* eq = static_cast<const char*>(std::memchr(p, '=', static_cast<size_t>(end - p)));
+    const char* run_end = eq == nullptr ? end : eq;
+    std::memcpy(o, p, static_cast<size_t>(run_end - p));
+    o += run_end - p;
+    if (eq == nullptr || end - eq < 3) break;  // "=" or "=X" (or "=\n") at the end: dropped
+    const auto first = static_cast<unsigned char>(eq[1]);
+    if (first == '\n') {  // soft break, LF line ends
+      p = eq + 2;
+      continue;
+    }
+    const auto second = static_cast<unsigned char>(eq[2]);
+    p = eq + 3;
+    const int high = hexValue(first);
+    const int low = hexValue(second);
+    if (high >= 0 && low >= 0) {
+      *o++ = static_cast<char>((high << 4) | low);
+    } else if (!(first == '\r' && second == '\n')) {  // not a soft break either: kept
+      *o++ = '=';
+      *o++ = static_cast<char>(first);
+      *o++ = static_cast<char>(second);
+    }
+  }
+  out.resize(static_cast<size_t>(o - out.data()));
+  return out;
+}
+
+// The decoded content of a leaf part (transfer encoding undone, charset untouched). Memory
+// streams are decoded in one pass over their bytes: quoted-printable above, base64 with
+// GMime's step function, which is what its decoding filter runs (the data wrapper would wrap
+// it in a filter stream, plus a sink stream, per part); the results are the data wrapper's,
+// byte for byte. Anything else goes through the data wrapper.
 std::string decodedContent(GMimePart* part) {
   GMimeDataWrapper* content = g_mime_part_get_content(part);
   if (content == nullptr) return {};
+  std::string_view raw;
+  if (memoryWindow(content->stream, raw)) {
+    const GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
+    switch (encoding) {
+      case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE: return decodeQuotedPrintable(raw);
+      case GMIME_CONTENT_ENCODING_BASE64: {
+        GMimeEncoding state;
+        g_mime_encoding_init_decode(&state, encoding);
+        std::string out(g_mime_encoding_outlen(&state, raw.size()) + 16, '\0');
+        size_t n = g_mime_encoding_step(&state, raw.data(), raw.size(), out.data());
+        n += g_mime_encoding_flush(&state, nullptr, 0, out.data() + n);
+        out.resize(n);
+        return out;
+      }
+      // uuencode: GMime's decoding filter looks for the "begin" line, its step function does
+      // not; the data wrapper below does what it always did.
+      case GMIME_CONTENT_ENCODING_UUENCODE: break;
+      default: return std::string(raw);
+    }
+  }
   GObjectPtr<GMimeStream> sink(g_mime_stream_mem_new());
   if (g_mime_data_wrapper_write_to_stream(content, sink.get()) < 0) return {};
   GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(sink.get()));
@@ -76,22 +163,22 @@ std::string textOf(GMimePart* part) {
   const std::string bytes = decodedContent(part);
   const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
   std::string text = toUtf8(bytes, charset != nullptr ? charset : "");
-  // One line-end convention for everything downstream: CRLF and lone CR become LF.
-  if (text.find('\r') == std::string::npos) return text;
-  std::string out;
-  out.reserve(text.size());
-  size_t start = 0;
-  while (true) {
-    const size_t cr = text.find('\r', start);
-    if (cr == std::string::npos) {
-      out.append(text, start, std::string::npos);
-      return out;
-    }
-    out.append(text, start, cr - start);
-    out += '\n';
-    start = cr + 1;
+  // One line-end convention for everything downstream: CRLF and lone CR become LF. Folded in
+  // place (the text only shrinks), a line at a time.
+  size_t cr = text.find('\r');
+  if (cr == std::string::npos) return text;
+  size_t out = cr;
+  while (cr != std::string::npos) {
+    text[out++] = '\n';
+    size_t start = cr + 1;
     if (start < text.size() && text[start] == '\n') ++start;
+    cr = text.find('\r', start);
+    const size_t stop = cr == std::string::npos ? text.size() : cr;
+    std::memmove(text.data() + out, text.data() + start, stop - start);
+    out += stop - start;
   }
+  text.resize(out);
+  return text;
 }
 
 class Walker {

@@ -11,8 +11,11 @@
 //   message/rfc822          one attachment (a forwarded mail), not opened
 //   any other leaf, and text parts with Content-Disposition: attachment, or a second HTML
 //                           part, or a named text part once a body was found: attachments
-// Content-Transfer-Encoding (quoted-printable, base64) is undone by GMime; text is converted
-// to UTF-8 with toUtf8() from the part's charset label.
+// Content-Transfer-Encoding is undone in place on the parsed message's buffer (the parser
+// keeps parts as windows on it): quoted-printable by a decoder giving exactly GMime's results,
+// base64 by GMime's decoding step function, with no stream objects per part (uuencode still
+// through GMime's data wrapper).
+// Text is converted to UTF-8 with toUtf8() from the part's charset label.
 #pragma once
 
 #include <cstddef>

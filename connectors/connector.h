@@ -72,6 +72,10 @@ class Connector {
   // Verifies and normalizes one request. `now` is the time the request was received.
   virtual ConnectorResult<NormalizedBatch> normalize(
       const http::Request& request, std::chrono::system_clock::time_point now) const = 0;
+  // The answer to a refused request. The default maps the Errc the one usual way
+  // (core/http/error_status.h); a provider whose retry logic reads status codes differently
+  // (Mailgun stops retrying only on 200 and 406) overrides it.
+  virtual http::Response rejectionAnswer(const Rejection& rejection) const;
 };
 
 // boost::system::result reports a failed value() through this (tests only; the data path

@@ -15,6 +15,7 @@
 #include "connectors/email/parsed_email.h"
 #include "connectors/email/raw_email_connector.h"
 #include "connectors/email/utf8_text.h"
+#include "core/http/error_status.h"
 #include "core/ids.h"
 
 namespace switchboard::connectors::email {
@@ -151,6 +152,19 @@ std::optional<Rejection> MailgunConnector::checkSignature(const std::vector<Form
                      "this token was already used: a Mailgun signature is valid once");
   }
   return std::nullopt;
+}
+
+http::Response MailgunConnector::rejectionAnswer(const Rejection& rejection) const {
+  http::Response answer = Connector::rejectionAnswer(rejection);
+  switch (rejection.code()) {
+    case Errc::kMalformedInput:
+    case Errc::kTooLarge:
+    case Errc::kUnsupportedMediaType:
+      answer.status = 406;  // Mailgun's "rejected: do not retry"
+      break;
+    default: break;
+  }
+  return answer;
 }
 
 ConnectorResult<NormalizedBatch> MailgunConnector::normalize(const http::Request& request,

@@ -20,12 +20,11 @@
 //
 // Answers: 200 once the message is durable (Mailgun treats only 200 as delivered, so not 202).
 // Mailgun stops retrying on 200 and on 406 only; every other answer is retried for 8 hours
-// (10 min, 15 min, 30 min, 1 h, 2 h, 4 h). Our 4xx answers are all permanent — 400 (malformed
-// form, JSON or MIME; missing fields), 401/403 (signature), 413 (too large), 415 (content
-// type) — and would ideally be 406 so that Mailgun stops at once; the host maps Errc to HTTP
-// status in one place for every connector (core/http/error_status.h), so they stay 4xx: the
-// retries are refused (a replayed or stale signature too) and dead-lettered again, which is
-// noise but loses nothing. Only our 503 (Kafka unavailable) is meant to be retried.
+// (10 min, 15 min, 30 min, 1 h, 2 h, 4 h). So rejectionAnswer() turns every refusal of the
+// content itself — 400 (malformed form, JSON or MIME; missing fields), 413 (too large), 415
+// (content type) — into 406 with the same JSON error: retrying cannot fix it. Signature
+// failures stay 401/403: they are not Mailgun's own requests, or (stale, replayed) a retry
+// signs afresh. Only our 503 (Kafka unavailable) is meant to be retried.
 // Immutable after construction except for the thread-safe replay cache; normalize() runs on
 // any thread.
 #pragma once
@@ -80,6 +79,7 @@ class MailgunConnector final : public Connector {
   std::vector<Route> routes() const override;
   ConnectorResult<NormalizedBatch> normalize(
       const http::Request& request, std::chrono::system_clock::time_point now) const override;
+  http::Response rejectionAnswer(const Rejection& rejection) const override;
 
  private:
   std::optional<Rejection> checkSignature(const std::vector<FormPart>& parts,

@@ -251,7 +251,7 @@ void IngressHost::rejectOversized(Bound& bound, http::Request&& request, size_t 
                       "the request body (" + std::to_string(body_bytes) +
                           " bytes) is larger than this server accepts");
   bound.probe.requestRejected(rejection.reason(), std::chrono::steady_clock::now() - start);
-  respond(http::errorResponse(rejection.code(), rejection.reason(), rejection.detail()));
+  respond(bound.connector->rejectionAnswer(rejection));
   produceDeadLetter(bound, std::move(request), rejection, now, body_bytes);
 }
 
@@ -260,7 +260,7 @@ void IngressHost::reject(Bound& bound, http::Request&& request, const Rejection&
                          std::chrono::steady_clock::time_point start,
                          const http::Responder& respond) {
   bound.probe.requestRejected(rejection.reason(), std::chrono::steady_clock::now() - start);
-  respond(http::errorResponse(rejection.code(), rejection.reason(), rejection.detail()));
+  respond(bound.connector->rejectionAnswer(rejection));
   const size_t payload_bytes = request.body.size();
   produceDeadLetter(bound, std::move(request), rejection, now, payload_bytes);
 }

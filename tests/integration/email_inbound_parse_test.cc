@@ -264,5 +264,20 @@ TEST_F(EmailInboundParseTest, TruncatedMultipartIs400AndDeadLettered) {
   EXPECT_EQ(letters[0].payload(), body.substr(0, body.size() / 2));
 }
 
+// Mailgun retries everything but 200 and 406 for 8 hours: content it can never fix gets 406.
+TEST_F(EmailInboundParseTest, MailgunContentRefusalIs406SoMailgunStopsRetrying) {
+  const std::string body = testdata("email/sendgrid/raw.multipart");
+  auto response = post("/v1/email/mailgun/mime", body.substr(0, body.size() / 2),
+                       {{"Content-Type", "multipart/form-data; boundary=xYzZY"}});
+  ASSERT_TRUE(response.has_value()) << response.error().describe();
+  EXPECT_EQ(response->status, 406);
+  EXPECT_EQ(boost::json::parse(response->body).at("error").at("code").as_string(),
+            "malformed_multipart");
+  std::vector<v1::DeadLetter> letters = deadLetters();
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].source(), "connector/mailgun");
+  EXPECT_EQ(letters[0].reason(), "malformed_multipart");
+}
+
 }  // namespace
 }  // namespace switchboard

@@ -13,7 +13,7 @@ Result<std::unique_ptr<HttpFront>> HttpFront::start(const Options& options, Part
   so.address = options.http_address;
   so.port = options.http_port;
   so.max_body_bytes = options.max_body_bytes;
-  so.threads = 2;
+  so.threads = options.http_threads;
   front->server_ = std::make_unique<http::HttpServer>(so);
   if (parts.ingress) {
     SB_RETURN_IF_ERROR(connectors::registerAllConnectors(front->registry_, options.connectors));

@@ -34,6 +34,12 @@ Status applyFile(const std::string& path, Options& o) {
       if (h["address"]) o.http_address = h["address"].as<std::string>();
       if (h["port"]) o.http_port = h["port"].as<uint16_t>();
       if (h["max_body_bytes"]) o.max_body_bytes = h["max_body_bytes"].as<size_t>();
+      if (h["threads"]) {
+        o.http_threads = h["threads"].as<int>();
+        if (o.http_threads < 1 || o.http_threads > 64) {
+          return makeError(Errc::kConfig, "config " + path + ": http.threads must be 1..64");
+        }
+      }
     }
     if (auto m = root["smtp"]) {
       if (m["address"]) o.smtp_address = m["address"].as<std::string>();
@@ -85,6 +91,7 @@ Options:
   --http-address A            listen address (default 0.0.0.0)
   --http-port N               listen port, 0 for any (default 8080)
   --max-body-bytes N          largest accepted request body (default 1048576)
+  --http-threads N            HTTP I/O threads, 1..64 (default 2)
   --smtp-port N               accept mail by SMTP from a local MTA on this port (0: any;
                               default off; up and connectors only)
   --smtp-address A            SMTP listen address (default 127.0.0.1)
@@ -193,6 +200,10 @@ Result<Options> parseOptions(int argc, char** argv) {
       SB_ASSIGN_OR_RETURN(long long n, number());
       if (n > 65535) return makeError(Errc::kInvalidArgument, "--http-port must be 0..65535");
       o.http_port = static_cast<uint16_t>(n);
+    } else if (flag == "--http-threads") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      if (n < 1 || n > 64) return makeError(Errc::kInvalidArgument, "--http-threads must be 1..64");
+      o.http_threads = static_cast<int>(n);
     } else if (flag == "--max-body-bytes") {
       SB_ASSIGN_OR_RETURN(long long n, number());
       o.max_body_bytes = static_cast<size_t>(n);

@@ -30,6 +30,7 @@ struct Options {
   std::string http_address = "0.0.0.0";
   uint16_t http_port = 8080;
   size_t max_body_bytes = 1 << 20;
+  int http_threads = 2;         // I/O threads of the HTTP server, each with its own connections
   std::string agent_api_token;  // SWITCHBOARD_AGENT_API_TOKEN
   // SMTP/LMTP ingress for a local MTA (off unless a port is given; `up` and `connectors`).
   std::optional<uint16_t> smtp_port;  // 0: any free port

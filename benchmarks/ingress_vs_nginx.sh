@@ -13,8 +13,8 @@
 #   bash benchmarks/ingress_vs_nginx.sh            # 2 threads, 64 connections, 15 s each
 #   DURATION=30s CONNECTIONS=128 bash benchmarks/ingress_vs_nginx.sh
 #
-# Environment: THREADS, CONNECTIONS, DURATION (wrk), NGINX_WORKERS (default: 2, switchboard's
-# HTTP I/O thread count, app/http_front.cc), SB_PORT, NGINX_PORT, BUILD_DIR (default
+# Environment: THREADS, CONNECTIONS, DURATION (wrk), HTTP_THREADS (switchboard's
+# --http-threads, default 2), NGINX_WORKERS (default: HTTP_THREADS), SB_PORT, NGINX_PORT, BUILD_DIR (default
 # build-release), RELEASE_CXX_FLAGS (default -Wno-error=restrict), SWITCHBOARD_BIN (a Release
 # binary already built: skips the build), SB_ARGS (more flags for `switchboard connectors`,
 # e.g. "--kafka-property linger.ms=0"). Exit status 0 when the delivery check passes (the
@@ -26,7 +26,8 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-64}"
 DURATION="${DURATION:-15s}"
-NGINX_WORKERS="${NGINX_WORKERS:-2}"
+HTTP_THREADS="${HTTP_THREADS:-2}"
+NGINX_WORKERS="${NGINX_WORKERS:-$HTTP_THREADS}"
 SB_PORT="${SB_PORT:-18080}"
 NGINX_PORT="${NGINX_PORT:-18081}"
 BUILD_DIR="${BUILD_DIR:-$repo/build-release}"
@@ -145,7 +146,7 @@ for ((i = 0; i < 100; i++)); do [ -s "$work/bootstrap" ] && break; sleep 0.1; do
 [ -s "$work/bootstrap" ] || die "embedded Kafka did not start: $(cat "$work/kafka.log")"
 brokers="$(cat "$work/bootstrap")"
 SWITCHBOARD_LOG=warn "$switchboard" connectors --brokers "$brokers" --http-address 127.0.0.1 \
-  --http-port "$SB_PORT" ${SB_ARGS:-} >"$work/connectors.log" 2>&1 &
+  --http-port "$SB_PORT" --http-threads "$HTTP_THREADS" ${SB_ARGS:-} >"$work/connectors.log" 2>&1 &
 pids+=($!)
 base="http://127.0.0.1:$SB_PORT"
 wait_for_status "$base/readyz" 30 200 || die "switchboard connectors did not start: $(cat "$work/connectors.log")"
@@ -160,7 +161,7 @@ run_wrk switchboard "$base/v1/chat/messages"
 nginx_rps="$(rps_of nginx)"
 sb_rps="$(rps_of switchboard)"
 say ""
-say "== results ($THREADS wrk threads, $CONNECTIONS connections, $DURATION each; nginx $NGINX_WORKERS workers, switchboard 2 HTTP threads${SB_ARGS:+, $SB_ARGS})"
+say "== results ($THREADS wrk threads, $CONNECTIONS connections, $DURATION each; nginx $NGINX_WORKERS workers, switchboard $HTTP_THREADS HTTP threads${SB_ARGS:+, $SB_ARGS})"
 say "nginx        requests/s: $nginx_rps  (responses: $(total_of nginx), non-2xx/3xx: $(non2xx_of nginx))"
 say "switchboard  requests/s: $sb_rps  (responses: $(total_of switchboard), non-2xx/3xx: $(non2xx_of switchboard))"
 say "nginx       $(errors_of nginx | sed 's/^ *//')"

@@ -1,11 +1,16 @@
 // Structure (after Boost.Beast's example/http/server/async and clean-shutdown):
-//   Core     shared by the server and every session: options, routes, the io_context, the
-//            acceptor and the shutdown state. Sessions hold it by shared_ptr, so a Responder
-//            kept by a handler after the server is gone still points at a live io_context.
-//   Session  one connection, on its own strand. Reads one request, hands it to a handler,
-//            writes the answer, then reads the next one: answers leave in request order.
-//   Responder  a copyable function holding the session; it posts the answer onto the strand.
-//            After stop() has given up waiting (Core::closed) it posts nothing.
+//   Core     shared by the server and every session: options, routes, one io_context per I/O
+//            thread, the acceptor and the shutdown state. Sessions hold it by shared_ptr, so a
+//            Responder kept by a handler after the server is gone still points at a live
+//            io_context.
+//   Session  one connection, on the io_context it was accepted onto (round robin). Each
+//            io_context is run by exactly one thread, so a connection's handlers never run
+//            concurrently without a strand, and the threads share no scheduler lock. Reads one
+//            request, hands it to a handler, writes the answer, then reads the next one: answers
+//            leave in request order. Parser, buffer and response are reused across requests.
+//   Responder  a copyable function holding the session; it posts the answer onto the
+//            session's io_context. After stop() has given up waiting (Core::closed) it posts
+//            nothing.
 //   WsSession  a connection after a WebSocket upgrade: the Session hands its socket over and
 //            ends. Reads text frames, passes each to the route's WebSocketConnection, writes
 //            the replies in frame order, pauses reading at max_in_flight.
@@ -41,12 +46,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "core/http/response_head.h"
 #include "core/log.h"
 
 namespace switchboard::http {
@@ -68,7 +74,6 @@ constexpr std::chrono::milliseconds kMaxLinger{2000};
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
 using BeastRequest = beast_http::request<beast_http::string_body>;
-using BeastResponse = beast_http::response<beast_http::string_body>;
 
 // What Core needs of a live connection, plain HTTP or WebSocket, to shut it down.
 class Connection {
@@ -102,7 +107,8 @@ class Core : public std::enable_shared_from_this<Core> {
  public:
   explicit Core(ServerOptions server_options)
       : options(std::move(server_options)),
-        acceptor(asio::make_strand(ioc)),
+        contexts(makeContexts(options.threads)),
+        acceptor(contexts.front()->get_executor()),
         accept_retry(acceptor.get_executor()) {}
 
   // Before start(): the route table is then read-only and shared by all I/O threads.
@@ -181,39 +187,69 @@ class Core : public std::enable_shared_from_this<Core> {
   size_t drainAndClose(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
     sessions_gone_.wait_for(lock, timeout, [&] { return sessions_.empty(); });
-    closed_ = true;
+    closed_.store(true);
+    // A post that started before the cut is finished before this returns (see
+    // postUnlessClosed); it only takes the time of one asio::post.
+    while (posters_.load() != 0) {
+      std::this_thread::yield();
+    }
     return sessions_.size();
   }
 
-  // Posts `fn` to `executor` unless the server has given up on its connections. Holding the
-  // mutex while posting makes drainAndClose() a clean cut: nothing is posted after it.
+  // Posts `fn` to `executor` unless the server has given up on its connections. A poster
+  // announces itself in posters_ before it reads closed_, and drainAndClose() sets closed_
+  // before it waits for posters_ to drop to zero (both sequentially consistent): a poster
+  // either sees closed_ or is waited for, so nothing is posted after drainAndClose().
+  // Lock-free because every answer passes here, from the threads that produce answers.
   template <typename Fn>
   bool postUnlessClosed(const asio::any_io_executor& executor, Fn&& fn) {
-    std::lock_guard lock(mu_);
-    if (closed_) {
+    posters_.fetch_add(1);
+    if (closed_.load()) {
+      posters_.fetch_sub(1);
       return false;
     }
     asio::post(executor, std::forward<Fn>(fn));
+    posters_.fetch_sub(1);
     return true;
   }
 
+  // The io_context for the next accepted connection (round robin). On the acceptor's thread.
+  asio::io_context& nextContext() {
+    asio::io_context& next = *contexts[next_context_];
+    next_context_ = (next_context_ + 1) % contexts.size();
+    return next;
+  }
+
   const ServerOptions options;
-  // Declared before the I/O objects that use it, so it is destroyed after them.
-  asio::io_context ioc;
-  tcp::acceptor acceptor;           // on its own strand
-  asio::steady_timer accept_retry;  // same strand as the acceptor
+  // One per I/O thread, each run by that thread alone (concurrency hint 1). Declared before the
+  // I/O objects that use them, so they are destroyed after them.
+  const std::vector<std::unique_ptr<asio::io_context>> contexts;
+  tcp::acceptor acceptor;           // on contexts[0]
+  asio::steady_timer accept_retry;  // same io_context as the acceptor
 
  private:
+  static std::vector<std::unique_ptr<asio::io_context>> makeContexts(int threads) {
+    std::vector<std::unique_ptr<asio::io_context>> made;
+    const int count = std::max(1, threads);
+    made.reserve(static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) {
+      made.push_back(std::make_unique<asio::io_context>(1));
+    }
+    return made;
+  }
+
   void onAccept(const error_code& ec, tcp::socket socket);
 
+  size_t next_context_ = 0;  // on the acceptor's thread
   std::map<std::string, PathRoutes> routes_;
   std::vector<const PathRoutes*> by_length_;
   std::map<std::string, WebSocketRoute, std::less<>> web_sockets_;
 
-  std::mutex mu_;  // guards sessions_, closed_ and changes of stopping_
+  std::mutex mu_;  // guards sessions_, and changes of stopping_ and closed_
   std::condition_variable sessions_gone_;
   std::unordered_map<const Connection*, std::weak_ptr<Connection>> sessions_;
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};
+  std::atomic<int> posters_{0};  // postUnlessClosed() calls under way
   std::atomic<bool> stopping_{false};
 };
 
@@ -236,56 +272,16 @@ std::string remoteAddressOf(const tcp::socket& socket) {
   return address.to_string();
 }
 
-// A header name is a token; a value must not smuggle a line break into the response.
-bool validHeader(std::string_view name, std::string_view value) {
-  if (name.empty()) {
-    return false;
-  }
-  for (unsigned char c : name) {
-    if (c <= ' ' || c >= 0x7f || c == ':') {
-      return false;
-    }
-  }
-  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
-bool isFramingHeader(beast_http::field field) {
-  return field == beast_http::field::content_length ||
-         field == beast_http::field::transfer_encoding || field == beast_http::field::connection;
-}
-
-BeastResponse buildResponse(Response&& answer, unsigned version) {
+// What the head cannot carry: a status outside 200..999 becomes a 500, and a 204 or 304 loses
+// its body.
+void checkAnswer(Response& answer) {
   if (answer.status < 200 || answer.status > 999) {
     log::error(kLog, "handler answered with invalid status " + std::to_string(answer.status));
     answer = jsonError(500, errcName(Errc::kInternal), "invalid response status");
   }
-  BeastResponse res;
-  res.version(version);
-  res.result(static_cast<unsigned>(answer.status));
-  // Framing (Content-Length, Connection) belongs to the server; everything else is passed on.
-  for (auto& [name, value] : answer.headers) {
-    if (!validHeader(name, value)) {
-      log::warn(kLog, "dropping invalid response header '" + name + "'");
-      continue;
-    }
-    if (isFramingHeader(beast_http::string_to_field(name))) {
-      continue;
-    }
-    res.insert(name, value);
-  }
-  if (res.find(beast_http::field::content_type) == res.end() && !answer.content_type.empty() &&
-      validHeader("Content-Type", answer.content_type)) {
-    res.set(beast_http::field::content_type, answer.content_type);
-  }
-  if (res.find(beast_http::field::server) == res.end()) {
-    res.set(beast_http::field::server, kServerName);
-  }
-  // These statuses carry no body (prepare_payload() throws if one is present).
   if (answer.status == 204 || answer.status == 304) {
     answer.body.clear();
   }
-  res.body() = std::move(answer.body);
-  return res;
 }
 
 bool isHttpProtocolError(const error_code& ec) {
@@ -343,6 +339,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
  private:
   enum class Phase { kReading, kHandling, kWriting, kLingering, kClosed };
+  using Clock = asio::steady_timer::clock_type;
 
   // Shared by all copies of one Responder: answers at most once, and answers 500 if every
   // copy is dropped unanswered (a handler bug would otherwise hang the connection).
@@ -592,7 +589,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void handleWebSocket(const WebSocketRoute& route, BeastRequest&& message, const Request& request);
 
-  // On the strand: the handler's answer arrives.
+  // On the session's thread: the handler's answer arrives.
   void onAnswer(Response answer) {
     if (phase_ != Phase::kHandling) {
       return;  // the connection was closed meanwhile
@@ -601,20 +598,17 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
   void writeResponse(Response answer) {
-    try {
-      response_ = buildResponse(std::move(answer), request_version_);
-    } catch (const std::exception& e) {
-      log::error(kLog, std::string("cannot build response: ") + e.what());
-      response_ = buildResponse(jsonError(500, errcName(Errc::kInternal), "invalid response"),
-                                request_version_);
-    }
-    response_.keep_alive(request_keep_alive_ && !core_->stopping());
-    response_.prepare_payload();
+    checkAnswer(answer);
+    response_keep_alive_ = request_keep_alive_ && !core_->stopping();
+    formatResponseHead(answer, request_version_, response_keep_alive_, response_head_);
+    response_body_ = std::move(answer.body);
     phase_ = Phase::kWriting;
     armDeadline(core_->options.read_timeout);  // a client that stops reading is dropped too
-    beast_http::async_write(
-        socket_, response_,
-        [self = shared_from_this()](const error_code& ec, size_t) { self->onWrite(ec); });
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(response_head_),
+                                                    asio::buffer(response_body_)};
+    asio::async_write(socket_, buffers, [self = shared_from_this()](const error_code& ec, size_t) {
+      self->onWrite(ec);
+    });
   }
 
   void onWrite(const error_code& ec) {
@@ -622,8 +616,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (phase_ == Phase::kClosed) {
       return;
     }
-    const bool keep_alive = response_.keep_alive();
-    response_ = {};
+    const bool keep_alive = response_keep_alive_;
+    response_body_.clear();  // the head's buffer is kept for the next answer
     if (ec) {
       log::debug(kLog, "write to " + remote_address_ + " failed: " + ec.message());
       close();
@@ -667,6 +661,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
     phase_ = Phase::kClosed;
     disarmDeadline();
+    // The wait in flight holds the session: cancel it so that the session can go.
+    ++deadline_generation_;
+    deadline_waiting_ = false;
+    deadline_.cancel();
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -678,50 +676,74 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   // One deadline per session covers the current read, write or linger. On expiry it cancels
   // the socket's operations instead of closing it, so that a 408 can still be written.
+  // Arming and disarming only move `deadline_at_`: the timer's wait stays in flight and, when
+  // it fires early, waits again for the rest. A keep-alive request then costs no timer
+  // operation, instead of a cancellation and a new wait for each read and write.
   void armDeadline(std::chrono::milliseconds timeout) {
-    ++deadline_generation_;
     timed_out_ = false;
     if (timeout <= std::chrono::milliseconds::zero()) {
-      return;  // no limit configured
+      deadline_at_ = Clock::time_point::max();  // no limit configured
+      return;
     }
-    deadline_.expires_after(timeout);
-    deadline_.async_wait(
-        [self = shared_from_this(), generation = deadline_generation_](const error_code& ec) {
-          if (!ec && generation == self->deadline_generation_ && self->phase_ != Phase::kClosed) {
-            self->timed_out_ = true;
-            error_code ignored;
-            self->socket_.cancel(ignored);
-          }
-        });
+    deadline_at_ = Clock::now() + timeout;
+    if (!deadline_waiting_ || deadline_.expiry() > deadline_at_) {
+      waitForDeadline();
+    }
   }
 
   void disarmDeadline() {
-    ++deadline_generation_;
     timed_out_ = false;
-    deadline_.cancel();
+    deadline_at_ = Clock::time_point::max();
+  }
+
+  // (Re)starts the timer's wait for deadline_at_; a wait already in flight is superseded.
+  void waitForDeadline() {
+    deadline_.expires_at(deadline_at_);
+    deadline_waiting_ = true;
+    deadline_.async_wait([self = shared_from_this(),
+                          generation = ++deadline_generation_](const error_code& ec) {
+      if (generation != self->deadline_generation_) {
+        return;  // superseded by a later wait
+      }
+      self->deadline_waiting_ = false;
+      if (ec || self->phase_ == Phase::kClosed || self->deadline_at_ == Clock::time_point::max()) {
+        return;  // disarmed: the next armDeadline() starts a new wait
+      }
+      if (Clock::now() < self->deadline_at_) {
+        self->waitForDeadline();  // re-armed since this wait began
+        return;
+      }
+      self->timed_out_ = true;
+      error_code ignored;
+      self->socket_.cancel(ignored);
+    });
   }
 
   // Declared first: the socket and timer must be destroyed while the io_context still exists.
   const std::shared_ptr<Core> core_;
-  const asio::any_io_executor executor_;  // the connection's strand
+  const asio::any_io_executor executor_;  // the connection's io_context (one thread)
   tcp::socket socket_;
   asio::steady_timer deadline_;
   const std::string remote_address_;
 
-  // Everything below is touched only on the strand.
+  // Everything below is touched only on the session's thread.
   Phase phase_ = Phase::kReading;
   boost::beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
-  BeastResponse response_;       // alive while async_write runs
+  std::string response_head_;  // status line and headers; capacity reused across answers
+  std::string response_body_;  // alive while async_write runs
+  bool response_keep_alive_ = false;
   std::string oversize_prefix_;  // the first bytes of an oversized body
   size_t oversize_body_bytes_ = 0;
   unsigned request_version_ = 11;
   bool request_keep_alive_ = false;
+  Clock::time_point deadline_at_ = Clock::time_point::max();  // max: disarmed
+  bool deadline_waiting_ = false;                             // a wait of deadline_ is in flight
   uint64_t deadline_generation_ = 0;
   bool timed_out_ = false;
 };
 
-// One WebSocket connection, on the strand of the Session that upgraded it. Replies fill
+// One WebSocket connection, on the io_context of the Session that upgraded it. Replies fill
 // `slots_` (one per frame handed to the handler, in frame order); the filled front moves to
 // `write_queue_`, which is written one frame at a time. Reading pauses while slots plus queued
 // writes reach max_in_flight. Closing: kDraining stops handing frames to the handler and sends
@@ -746,7 +768,7 @@ class WsSession final : public Connection, public std::enable_shared_from_this<W
   WsSession(const WsSession&) = delete;
   WsSession& operator=(const WsSession&) = delete;
 
-  // On the strand: answers the upgrade.
+  // On the session's thread: answers the upgrade.
   void start(BeastRequest upgrade) {
     websocket::stream_base::timeout timeout;
     timeout.handshake_timeout = limitOrNone(options_.handshake_timeout);
@@ -762,7 +784,7 @@ class WsSession final : public Connection, public std::enable_shared_from_this<W
                      [self = shared_from_this()](const error_code& ec) { self->onAccept(ec); });
   }
 
-  // On the strand: the upgrade was accepted but the server is stopping.
+  // On the session's thread: the upgrade was accepted but the server is stopping.
   void abandon() { finish(WebSocketCloseCause::kServerStopping); }
 
   void beginShutdown() override {
@@ -998,8 +1020,8 @@ class WsSession final : public Connection, public std::enable_shared_from_this<W
     slots_.clear();
     write_queue_.clear();
     read_buffer_.clear();
-    // Told and released on the strand, before stop() can return: the connection may refer to
-    // objects that do not outlive the server.
+    // Told and released on the session's thread, before stop() can return: the connection may refer
+    // to objects that do not outlive the server.
     if (std::unique_ptr<WebSocketConnection> connection = std::move(connection_)) {
       connection->onClosed(cause);
     }
@@ -1008,12 +1030,12 @@ class WsSession final : public Connection, public std::enable_shared_from_this<W
 
   // Declared first: the stream and its timer must be destroyed while the io_context exists.
   const std::shared_ptr<Core> core_;
-  const asio::any_io_executor executor_;  // the connection's strand
+  const asio::any_io_executor executor_;  // the connection's io_context (one thread)
   websocket::stream<tcp::socket> ws_;
   const WebSocketOptions options_;
   std::unique_ptr<WebSocketConnection> connection_;
 
-  // Everything below is touched only on the strand.
+  // Everything below is touched only on the session's thread.
   State state_ = State::kHandshake;
   BeastRequest upgrade_;  // alive while async_accept runs
   boost::beast::flat_buffer read_buffer_;
@@ -1066,7 +1088,7 @@ void Session::handleWebSocket(const WebSocketRoute& route, BeastRequest&& messag
 }
 
 void Core::doAccept() {
-  acceptor.async_accept(asio::make_strand(ioc),
+  acceptor.async_accept(nextContext(),
                         [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
                           self->onAccept(ec, std::move(socket));
                         });
@@ -1206,11 +1228,10 @@ class HttpServer::Impl {
 
     core_->freezeRoutes();
     core_->doAccept();
-    work_.emplace(asio::make_work_guard(core_->ioc));
-    const int thread_count = std::max(1, options.threads);
-    threads_.reserve(static_cast<size_t>(thread_count));
-    for (int i = 0; i < thread_count; ++i) {
-      threads_.emplace_back([core = core_] { runIoThread(*core); });
+    threads_.reserve(core_->contexts.size());
+    for (const auto& context : core_->contexts) {
+      work_.push_back(asio::make_work_guard(*context));
+      threads_.emplace_back([core = core_, ioc = context.get()] { runIoThread(*ioc); });
     }
     state_ = State::kRunning;
     log::info(kLog, "listening on " + endpointText(bound));
@@ -1244,7 +1265,7 @@ class HttpServer::Impl {
       session->forceClose();
     }
     // Every socket and timer is closed or about to be: the threads run out of work and return.
-    work_.reset();
+    work_.clear();
     for (std::thread& thread : threads_) {
       thread.join();
     }
@@ -1256,10 +1277,11 @@ class HttpServer::Impl {
  private:
   enum class State { kNew, kRunning, kStopped };
 
-  static void runIoThread(Core& core) {
+  // `core` keeps the io_context alive while the thread runs it.
+  static void runIoThread(asio::io_context& ioc) {
     for (;;) {
       try {
-        core.ioc.run();
+        ioc.run();
         return;
       } catch (const std::exception& e) {
         log::error(kLog, std::string("I/O thread caught: ") + e.what());
@@ -1271,7 +1293,7 @@ class HttpServer::Impl {
   std::mutex lifecycle_mu_;  // serializes route(), start() and stop()
   State state_ = State::kNew;
   std::atomic<uint16_t> port_{0};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
 };
 

@@ -27,7 +27,7 @@ namespace switchboard::http {
 struct ServerOptions {
   std::string address = "0.0.0.0";
   uint16_t port = 8080;  // 0: any free port, see HttpServer::port()
-  int threads = 1;
+  int threads = 1;       // I/O threads; each serves its share of the connections (round robin)
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 << 10;
   // A whole request must arrive within this (408 or close); it also bounds writing an answer.

@@ -21,7 +21,7 @@ Result<std::unique_ptr<Producer>> Producer::create(const KafkaSettings& settings
       {"client.id", options.client_id},
       {"linger.ms", std::to_string(options.linger.count())},
       {"partitioner", "murmur2_random"},
-      {"compression.type", "lz4"},
+      {"compression.type", options.compression},
       {"queue.buffering.max.messages", "200000"},
   };
   // Durability guarantees are not the operator's to weaken: applied last.

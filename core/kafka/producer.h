@@ -41,7 +41,12 @@ class ProducerObserver {
 struct ProducerOptions {
   // How long librdkafka keeps retrying before a record fails (message.timeout.ms).
   std::chrono::milliseconds delivery_timeout{30000};
-  std::chrono::milliseconds linger{2};
+  // Small by default: every ingress answer waits for its delivery report, so linger adds to
+  // each request's latency; under load librdkafka batches anyway (5 requests in flight).
+  std::chrono::milliseconds linger{0};
+  // Records are small protobufs: compressing the small batches costs the broker thread more
+  // than it saves. The operator's properties (compression.type, linger.ms) override both.
+  std::string compression = "none";
   std::string client_id = "switchboard";
   std::map<std::string, std::string> overrides;
 };

@@ -9,6 +9,7 @@
 #include "connectors/common/rejection_reasons.h"
 #include "connectors/email/gmime_mailboxes.h"
 #include "connectors/email/gmime_runtime.h"
+#include "connectors/email/header_fields.h"
 #include "connectors/email/mime_content.h"
 #include "connectors/email/utf8_text.h"
 #include "core/crypto/digest.h"
@@ -19,68 +20,9 @@ namespace {
 
 constexpr std::string_view kMalformedMime = "malformed_mime";
 constexpr std::string_view kProducer = "connector/email";
-// RFC 5322 line limit: no real Message-ID or Subject is longer; longer ones are cut (subject)
-// or ignored (ids, which are useless when cut).
-constexpr size_t kMaxHeaderBytes = 998;
-constexpr size_t kMaxReferences = 32;  // the thread's root and the most recent ones
-constexpr size_t kMaxAttributeBytes = 256;
 
 Rejection malformed(std::string detail) {
   return Rejection(Errc::kMalformedInput, kMalformedMime, std::move(detail));
-}
-
-// Header text on one line, valid UTF-8, bounded.
-std::string oneLine(const char* value, size_t max_bytes) {
-  if (value == nullptr) return {};
-  std::string text = sanitizeUtf8(value);
-  for (char& c : text) {
-    if (c == '\r' || c == '\n' || c == '\t') c = ' ';
-  }
-  text = std::string(trimSpace(text));
-  truncateBytes(text, max_bytes);
-  return text;
-}
-
-// A msg-id without angle brackets, or empty when it cannot serve as an id.
-std::string messageId(const char* value) {
-  if (value == nullptr) return {};
-  std::string id(trimSpace(value));
-  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
-  if (id.empty() || id.size() > kMaxHeaderBytes || !isValidUtf8(id)) return {};
-  for (char c : id) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte == 0x7f || c == '<' || c == '>') return {};
-  }
-  return id;
-}
-
-std::vector<std::string> references(GMimeObject* message, const char* header) {
-  std::vector<std::string> ids;
-  const char* value = g_mime_object_get_header(message, header);
-  if (value == nullptr) return ids;
-  GMimeReferences* parsed = g_mime_references_parse(gmimeParserOptions(), value);
-  if (parsed == nullptr) return ids;
-  const int count = g_mime_references_length(parsed);
-  for (int i = 0; i < count; ++i) {
-    // Keep the first (the thread's root) and the last ones (the nearest ancestors).
-    if (i > 0 && static_cast<size_t>(count - i) >= kMaxReferences) continue;
-    std::string id = messageId(g_mime_references_get_message_id(parsed, i));
-    if (!id.empty()) ids.push_back(std::move(id));
-  }
-  g_mime_references_free(parsed);
-  return ids;
-}
-
-void setSentAt(GMimeMessage* message, v1::InboundMessage& out) {
-  GDateTime* date = g_mime_message_get_date(message);
-  if (date == nullptr) return;
-  const gint64 seconds = g_date_time_to_unix(date);
-  // google.protobuf.Timestamp covers years 1 to 9999; mail claiming otherwise has no date.
-  constexpr gint64 kMin = -62135596800;
-  constexpr gint64 kMax = 253402300799;
-  if (seconds < kMin || seconds > kMax) return;
-  out.mutable_sent_at()->set_seconds(seconds);
-  out.mutable_sent_at()->set_nanos(g_date_time_get_microsecond(date) * 1000);
 }
 
 // An envelope address (MAIL FROM or RCPT TO, with or without angle brackets), canonical.
@@ -88,11 +30,6 @@ std::string envelopeAddress(std::string_view value) {
   std::string_view trimmed = trimSpace(value);
   if (trimmed.empty() || trimmed == "<>") return {};
   return parseMailbox(trimmed).address;
-}
-
-void setAttribute(v1::InboundMessage& out, std::string_view key, const char* value) {
-  std::string text = oneLine(value, kMaxAttributeBytes);
-  if (!text.empty()) (*out.mutable_attributes())[std::string(key)] = std::move(text);
 }
 
 void setFlag(v1::InboundMessage& out, std::string_view key) {

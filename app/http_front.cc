@@ -24,7 +24,7 @@ Result<std::unique_ptr<HttpFront>> HttpFront::start(const Options& options, Part
   if (parts.agent_api) {
     router::AgentApiOptions ao;
     ao.bearer_token = options.agent_api_token;
-    ao.default_pool_id = options.default_pool;
+    ao.policy = parts.policy;
     front->agent_api_ = std::make_unique<router::AgentApi>(producer, options.topics(), metrics, ao);
     front->agent_api_->attach(*front->server_);
   }

@@ -23,6 +23,8 @@ class HttpFront {
   struct Parts {
     bool ingress = false;    // connectors' routes
     bool agent_api = false;  // helpdesk-facing agent API
+    // With the agent API: the routing policy, so that unknown domains are refused (400).
+    const router::PolicyHolder* policy = nullptr;
   };
   // `ready` answers /readyz (200 when true, 503 otherwise).
   static Result<std::unique_ptr<HttpFront>> start(const Options& options, Parts parts,

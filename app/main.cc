@@ -80,7 +80,10 @@ int runServices(Options& options, bool with_ingress, bool with_router) {
     router = std::move(*started);
   }
   RouterRuntime* r = router.get();
-  auto front = HttpFront::start(options, {.ingress = with_ingress, .agent_api = with_router},
+  auto front = HttpFront::start(options,
+                                {.ingress = with_ingress,
+                                 .agent_api = with_router,
+                                 .policy = router ? &router->policy() : nullptr},
                                 **producer, metrics, [r] { return r == nullptr || r->ready(); });
   if (!front) {
     log::error("main", "http: " + front.error().describe());

@@ -49,7 +49,11 @@ Status applyFile(const std::string& path, Options& o) {
     }
     if (auto r = root["router"]) {
       if (r["state_dir"]) o.state_dir = r["state_dir"].as<std::string>();
-      if (r["default_pool"]) o.default_pool = r["default_pool"].as<std::string>();
+      if (r["policy"]) o.policy_file = r["policy"].as<std::string>();
+      if (r["policy_reload_interval"]) {
+        o.policy_reload_interval =
+            std::chrono::seconds(r["policy_reload_interval"].as<int64_t>());
+      }
       if (r["group_prefix"]) o.group_prefix = r["group_prefix"].as<std::string>();
     }
   } catch (const std::exception& e) {
@@ -98,8 +102,11 @@ Options:
   --lmtp                      speak LMTP instead of SMTP on --smtp-port
   --smtp-max-message-bytes N  largest accepted mail, advertised as SIZE (default 26214400)
   --state-dir DIR             local state of router stages (default .switchboard/state)
-  --stages a,b                router stages to run (default identity,dispatch)
-  --default-pool ID           pool for work without a policy match (default "default")
+  --stages a,b                router stages to run (default identity,context,dispatch)
+  --policy FILE               routing policy (YAML, docs/routing-policy.md); default: the
+                              built-in one (one pool of every agent, assign without offers)
+  --policy-reload-interval S  how often to check the policy file for changes (default 2;
+                              0: never reload)
   --group-prefix P            consumer group prefix (default "switchboard-")
   --config FILE               YAML file with the same settings (see docs/configuration.md)
 Environment: SWITCHBOARD_BROKERS, SWITCHBOARD_AGENT_API_TOKEN,
@@ -226,13 +233,17 @@ Result<Options> parseOptions(int argc, char** argv) {
       SB_ASSIGN_OR_RETURN(std::string v, value());
       o.stages = split(v, ',');
       for (const auto& s : o.stages) {
-        if (s != "identity" && s != "dispatch") {
+        if (s != "identity" && s != "context" && s != "dispatch") {
           return makeError(Errc::kInvalidArgument,
-                           "unknown stage '" + s + "' (identity, dispatch)");
+                           "unknown stage '" + s + "' (identity, context, dispatch)");
         }
       }
-    } else if (flag == "--default-pool") {
-      SB_ASSIGN_OR_RETURN(o.default_pool, value());
+    } else if (flag == "--policy") {
+      SB_ASSIGN_OR_RETURN(o.policy_file, value());
+    } else if (flag == "--policy-reload-interval") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      if (n < 0) return makeError(Errc::kInvalidArgument, "--policy-reload-interval must be >= 0");
+      o.policy_reload_interval = std::chrono::seconds(n);
     } else if (flag == "--group-prefix") {
       SB_ASSIGN_OR_RETURN(o.group_prefix, value());
     } else if (flag == "--config") {

@@ -3,6 +3,7 @@
 // default. Start-up errors come back as values for main() to print.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -42,8 +43,11 @@ struct Options {
 
   // Router.
   std::string state_dir = ".switchboard/state";
-  std::vector<std::string> stages = {"identity", "dispatch"};
-  std::string default_pool = "default";
+  std::vector<std::string> stages = {"identity", "context", "dispatch"};
+  // Routing policy file; empty: the built-in policy (policy::defaultPolicy()).
+  std::string policy_file;
+  // How often the policy file is checked for changes; 0: loaded once.
+  std::chrono::seconds policy_reload_interval{2};
   std::string group_prefix = "switchboard-";
 
   Topics topics() const { return Topics::withPrefix(topic_prefix); }

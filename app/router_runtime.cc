@@ -2,6 +2,9 @@
 
 #include "app/topology.h"
 #include "core/log.h"
+#include "router/policy/default_policy.h"
+#include "router/policy/policy_loader.h"
+#include "router/stages/context_stage.h"
 #include "router/stages/dispatch_stage.h"
 #include "router/stages/identity_stage.h"
 
@@ -12,6 +15,26 @@ Result<std::unique_ptr<RouterRuntime>> RouterRuntime::start(const Options& optio
                                                             metrics::MetricsRegistry& metrics) {
   std::unique_ptr<RouterRuntime> runtime(new RouterRuntime());
   Topics topics = options.topics();
+  router::PolicyPtr initial;
+  if (options.policy_file.empty()) {
+    initial = std::make_shared<const policy::Policy>(policy::defaultPolicy());
+  } else {
+    SB_ASSIGN_OR_RETURN(policy::Policy loaded, policy::loadPolicyFile(options.policy_file));
+    initial = std::make_shared<const policy::Policy>(std::move(loaded));
+  }
+  log::info("router", "routing policy " + initial->source + " version " + initial->version);
+  runtime->policy_ = std::make_unique<router::PolicyHolder>(std::move(initial));
+  runtime->watcher_ = std::make_unique<router::PolicyWatcher>(
+      *runtime->policy_, options.policy_file, metrics,
+      router::PolicyWatcherOptions{.interval = options.policy_reload_interval});
+  // Each stage runs on one thread, so each gets its own view: a lock-free check per call.
+  auto policyFor = [holder = runtime->policy_.get()] {
+    auto view = std::make_shared<router::PolicyView>(*holder);
+    return [view] {
+      view->refresh();
+      return view->shared();
+    };
+  };
   for (const auto& name : options.stages) {
     auto stage = std::make_unique<Stage>();
     stage::StageOptions so;
@@ -22,19 +45,25 @@ Result<std::unique_ptr<RouterRuntime>> RouterRuntime::start(const Options& optio
     so.group_id = options.group_prefix + name;
     so.state_dir = options.state_dir + "/" + name;
     if (name == "identity") {
-      router::IdentitySettings settings;
-      settings.default_pool = options.default_pool;
-      stage->processor = std::make_unique<router::IdentityStage>(topics, settings, metrics);
-      so.input_topics = {topics.inbound};
+      auto identity =
+          std::make_unique<router::IdentityStage>(topics, router::IdentitySettings{}, metrics);
+      so.input_topics = identity->inputTopics();
+      stage->processor = std::move(identity);
+    } else if (name == "context") {
+      auto context = std::make_unique<router::ContextStage>(topics, metrics, policyFor());
+      so.input_topics = context->inputTopics();
+      stage->processor = std::move(context);
     } else {
-      stage->processor = std::make_unique<router::DispatchStage>(topics, metrics);
-      so.input_topics = {topics.work_items, topics.agent_events};
+      auto dispatch = std::make_unique<router::DispatchStage>(topics, metrics, policyFor());
+      so.input_topics = dispatch->inputTopics();
+      stage->processor = std::move(dispatch);
     }
     SB_ASSIGN_OR_RETURN(
         stage->runner,
         stage::StageRunner::create(options.kafka, so, *stage->processor, producer, metrics));
     runtime->stages_.push_back(std::move(stage));
   }
+  runtime->watcher_->start();
   for (auto& stage : runtime->stages_) {
     stage->thread = std::thread([s = stage.get(), r = runtime.get()] {
       Status status = s->runner->run();
@@ -59,6 +88,7 @@ bool RouterRuntime::ready() const {
 }
 
 void RouterRuntime::stop() {
+  if (watcher_) watcher_->stop();
   for (auto& s : stages_) s->runner->stop();
   for (auto& s : stages_) {
     if (s->thread.joinable()) s->thread.join();

@@ -1,5 +1,7 @@
-// The router stages of one process (identity, dispatch), each a StageRunner on its own
-// thread with its own consumer group and state directory.
+// The router stages of one process (identity, context, dispatch), each a StageRunner on its
+// own thread with its own consumer group and state directory, and the routing policy they
+// share: loaded at start (a bad file stops the start with its file:line:col error) and
+// re-read by a PolicyWatcher every --policy-reload-interval.
 #pragma once
 
 #include <memory>
@@ -11,6 +13,8 @@
 #include "core/metrics/metrics_registry.h"
 #include "core/result.h"
 #include "core/stage/stage_runner.h"
+#include "router/reload/policy_holder.h"
+#include "router/reload/policy_watcher.h"
 
 namespace switchboard::app {
 
@@ -25,6 +29,8 @@ class RouterRuntime {
   // True once any stage stopped on an error (the process should exit non-zero).
   bool failed() const { return failed_.load(); }
   void stop();
+  // The policy in force (for the agent API's domain check).
+  const router::PolicyHolder& policy() const { return *policy_; }
 
  private:
   struct Stage {
@@ -32,6 +38,9 @@ class RouterRuntime {
     std::unique_ptr<stage::StageRunner> runner;
     std::thread thread;
   };
+  // Declared before the stages: destroyed after them.
+  std::unique_ptr<router::PolicyHolder> policy_;
+  std::unique_ptr<router::PolicyWatcher> watcher_;
   std::vector<std::unique_ptr<Stage>> stages_;
   std::atomic<bool> failed_{false};
 };

@@ -16,11 +16,18 @@ std::vector<kafka::TopicSpec> topicSpecs(const Options& options) {
   std::map<std::string, std::string> events = {{"retention.ms", "604800000"}};
   return {
       {t.inbound, p, -1, events},
+      {t.identity_links, p, -1, events},
+      {t.customer_messages, p, -1, events},
+      // Compacted on a real cluster: the newest profile per customer is the profile. (The
+      // embedded cluster ignores compaction; nothing depends on it.)
+      {t.profiles, p, -1, {{"cleanup.policy", "compact"}}},
+      {t.customer_events, p, -1, events},
       {t.work_items, p, -1, events},
       {t.agent_events, p, -1, events},
       {t.assignments, p, -1, events},
       {t.dead_letters, 3, -1, {{"retention.ms", "2592000000"}}},
       {changelogTopic(options, "identity"), p, -1, changelog},
+      {changelogTopic(options, "context"), p, -1, changelog},
       {changelogTopic(options, "dispatch"), p, -1, changelog},
   };
 }

@@ -1,17 +1,24 @@
-// Routing decisions per second of the dispatch engine (router/dispatch), on one pool of 2,000
-// agents with a mix of channels and skills:
+// Routing decisions per second of the dispatch engine (router/dispatch) on one dispatch domain
+// of 2,000 agents under a realistic routing policy (kPolicyYaml below: nine pools with the
+// three strategies, language and topic queues, overflow chains into tier 1 and an outsourced
+// partner, SLA-risk boosts, a VIP queue with a sticky grace):
 //   BM_SteadyState    10,000 queued items; each iteration an agent completes the oldest item in
 //                     hand (and takes the next one it can serve) and a new item of the same
-//                     channel arrives (queued, or taken by an agent left free).
+//                     channel arrives (queued, or taken by an agent left free). Overflow and
+//                     SLA-risk timers fire as simulated time passes (50 ms per input).
+//   BM_SteadyStateOffers   the same with reservations (30 s): each iteration also accepts the
+//                     offer made, so a decision is OFFERED then ASSIGNED.
 //   BM_ArrivalWithFreeAgents   a new item arrives while most agents are free.
 //   BM_AgentFreedDeepQueue     an agent finishes an item with 10,000 items waiting.
+//   BM_PublishDecision         what the dispatch stage adds per decision: build the
+//                     Assignment, serialize it with the WorkItem appended (no copy), and the
+//                     customer event.
 //   BM_Memory         heap bytes per queued item, per agent and per item in hand (an estimate
 //                     from glibc's allocator statistics, not a count of our own structures).
-// items_per_second is assignments made per second of timed work. Inputs (WorkItems, agents) are
-// built outside the timed region; the only input work inside it is copying two ids into a
-// reused completion event, as the dispatch stage would after decoding one.
-// The argument of each benchmark picks the skills: 0 = nobody has or needs skills (one group
-// per channel), 1 = a realistic mix (languages and topics, ~hundreds of skill-set groups).
+// items_per_second is routing decisions (OFFERED or directly ASSIGNED) per second of timed
+// work. Inputs (WorkItems, agents) are built outside the timed region; the only input work
+// inside it is copying two ids into a reused event, as the dispatch stage would after decoding
+// one. The argument picks the skills: 0 = nobody has or needs skills, 1 = a realistic mix.
 #include <malloc.h>
 
 #include <algorithm>
@@ -33,11 +40,104 @@
 
 #include "benchmarks/alloc_counter.h"
 #include "router/dispatch/dispatch_engine.h"
+#include "router/policy/policy_loader.h"
 
 namespace switchboard::dispatch {
 namespace {
 
-constexpr std::string_view kPool = "pool-eu-support";
+constexpr std::string_view kDomain = "default";
+
+// A European contact centre: tier 1 (everyone speaks English), language desks, topic desks, a
+// VIP desk, and an outsourced partner named agent by agent (the first 100 agents' ids).
+constexpr std::string_view kPolicyYaml = R"(
+defaults:
+  reservation_timeout: 30s
+  sticky_grace: 10m
+pools:
+  - name: vip
+    members: {skills: [topic.vip]}
+    strategy: longest-idle
+    sticky_grace: 30m
+  - name: spanish
+    members: {skills: [lang.es]}
+    strategy: longest-idle
+  - name: portuguese
+    members: {skills: [lang.pt]}
+    strategy: round-robin
+  - name: french
+    members: {skills: [lang.fr]}
+    strategy: least-busy
+  - name: german
+    members: {skills: [lang.de]}
+    strategy: least-busy
+  - name: billing
+    members: {skills: [topic.billing]}
+    strategy: longest-idle
+  - name: tech
+    members: {skills: [topic.tech]}
+    strategy: least-busy
+  - name: tier1
+    members: {skills: [lang.en]}
+    strategy: least-busy
+  - name: outsourced
+    members: {agents: [OUTSOURCED]}
+    capacity: {chat: 4, email: 8}
+    strategy: round-robin
+queues:
+  - name: vip
+    filter: 'tier == "vip"'
+    priority: 100
+    sla_risk: {within: 30s, add: 50}
+    pool: vip
+    overflow:
+      - {after: 60s, widen_to: tier1}
+  - name: spanish
+    filter: 'language == "es"'
+    priority: 40
+    pool: spanish
+    overflow:
+      - {after: 2m, widen_to: outsourced}
+  - name: portuguese
+    filter: 'language == "pt"'
+    priority: 40
+    pool: portuguese
+    overflow:
+      - {after: 2m, widen_to: outsourced}
+  - name: french
+    filter: 'language == "fr"'
+    priority: 40
+    pool: french
+  - name: german
+    filter: 'language == "de"'
+    priority: 40
+    pool: german
+  - name: billing
+    filter: 'topic == "billing"'
+    priority: 50
+    sla_risk: {within: 30s, add: 20}
+    pool: billing
+    overflow:
+      - {after: 90s, widen_to: tier1}
+      - {after: 5m, widen_to: outsourced}
+  - name: tech
+    filter: 'topic == "tech"'
+    priority: 50
+    pool: tech
+    overflow:
+      - {after: 90s, widen_to: tier1}
+  - name: chat
+    filter: 'channel == "chat"'
+    priority: 30
+    sla_risk: {within: 30s, add: 20}
+    pool: tier1
+    overflow:
+      - {after: 3m, widen_to: outsourced}
+  - name: catch-all
+    pool: tier1
+    overflow:
+      - {after: 4h, widen_to: outsourced}
+)";
+constexpr int kOutsourcedAgents = 100;
 constexpr int kAgents = 2'000;
 constexpr size_t kQueueDepth = 10'000;
 // Work items are built in chunks of this size while the timer is paused.
@@ -51,11 +151,11 @@ const TimePoint kStart = TimePoint(std::chrono::seconds(1714564800));
 enum class SkillMix { kNone = 0, kMixed = 1 };
 
 // Skills as a contact centre would name them: languages and topics, weighted.
-constexpr std::array<std::string_view, 5> kLanguages = {"lang:en", "lang:es", "lang:pt", "lang:fr",
-                                                        "lang:de"};
+constexpr std::array<std::string_view, 5> kLanguages = {"lang.en", "lang.es", "lang.pt", "lang.fr",
+                                                        "lang.de"};
 constexpr std::array<int, 5> kLanguageWeights = {50, 20, 15, 10, 5};
-constexpr std::array<std::string_view, 5> kTopics = {"topic:billing", "topic:tech", "topic:sales",
-                                                     "topic:returns", "topic:vip"};
+constexpr std::array<std::string_view, 5> kTopics = {"topic.billing", "topic.tech", "topic.sales",
+                                                     "topic.returns", "topic.vip"};
 constexpr std::array<int, 5> kTopicWeights = {30, 30, 20, 15, 5};
 
 // Item channels, weighted like the pool's slots (staffing follows demand; see makeAgent()).
@@ -105,15 +205,15 @@ class InHand {
     }
   }
 
-  void add(const v1::Assignment& assignment) {
+  void add(const Decision& assignment) {
     if (size_ == kCapacity) {
       std::fprintf(stderr, "dispatch_engine_benchmark: more than %zu items in hand\n", kCapacity);
       std::abort();
     }
     Slot& slot = slots_[(head_ + size_) % kCapacity];
-    slot.agent_id = assignment.agent_id();
-    slot.work_item_id = assignment.work_item_id();
-    slot.channel = assignment.channel();
+    slot.agent_id = assignment.agent_id;
+    slot.work_item_id = assignment.work_item_id;
+    slot.channel = assignment.channel;
     ++size_;
   }
 
@@ -142,17 +242,44 @@ class InHand {
   size_t size_ = 0;
 };
 
-// One pool, its engine, a supply of pre-built work items and the simulated clock.
+std::string agentId(int i) {
+  return hexId("agt-", static_cast<uint64_t>(i), 16);
+}
+
+// The benchmark policy; `offers`: with 30 s reservations, else direct assignment.
+DispatchEngine::PolicyPtr benchmarkPolicy(bool offers) {
+  std::string yaml(kPolicyYaml);
+  std::string outsourced;
+  for (int i = 0; i < kOutsourcedAgents; ++i) outsourced += (i ? ", " : "") + agentId(i);
+  yaml.replace(yaml.find("OUTSOURCED"), 10, outsourced);
+  auto parsed = policy::parsePolicy(yaml, "benchmark.yaml");
+  if (!parsed) {
+    std::fprintf(stderr, "%s\n", parsed.error().message().c_str());
+    std::abort();
+  }
+  if (!offers) parsed->defaults.reservation_timeout = std::chrono::seconds(0);
+  return std::make_shared<const policy::Policy>(std::move(*parsed));
+}
+
+// One domain, its engine, a supply of pre-built work items and the simulated clock.
 class Scenario {
  public:
-  explicit Scenario(SkillMix mix) : mix_(mix), rng_(20240501) {
-    completion_.set_pool_id(std::string(kPool));
+  explicit Scenario(SkillMix mix, bool offers = false)
+      : mix_(mix),
+        rng_(20240501),
+        engine_(std::make_unique<DispatchEngine>(std::string(kDomain), benchmarkPolicy(offers))) {
     completion_.mutable_envelope()->set_event_id("ev-completion");
     completion_.mutable_envelope()->set_producer("router/api");
     completion_.mutable_completed();
+    accept_.mutable_envelope()->set_event_id("ev-accept");
+    accept_.mutable_envelope()->set_producer("router/api");
+    accept_.mutable_accepted();
+    offered_.reserve(64);
+    pending_.reserve(64);
   }
 
-  DispatchEngine& engine() { return engine_; }
+  DispatchEngine& engine() { return *engine_; }
+  const Outcome& lastOutcome() const { return out_; }
   const InHand& inHand() const { return in_hand_; }
   size_t agentGroups() const { return agent_groups_.count(); }
   size_t itemGroups() const { return item_groups_.count(); }
@@ -165,7 +292,7 @@ class Scenario {
     for (int i = 0; i < count; ++i) events.push_back(makeAgent(i));
     for (const v1::AgentEvent& event : events) {
       tick();
-      engine_.onAgentEvent(event, now_, out_);
+      engine_->onAgentEvent(event, now_, out_);
       record();
     }
     out_.clear();
@@ -192,13 +319,13 @@ class Scenario {
   size_t completeOldest() {
     tick();
     in_hand_.completeOldest(completion_);
-    engine_.onAgentEvent(completion_, now_, out_);
+    engine_->onAgentEvent(completion_, now_, out_);
     return record();
   }
 
   // Adds work items (building them as needed) until `depth` items wait. Untimed set-up.
   void fillQueue(size_t depth) {
-    while (engine_.queueDepth() < depth) {
+    while (engine_->queueDepth() < depth) {
       if (supplyEmpty()) buildSupply(kSupplyChunk);
       arrive();
     }
@@ -245,7 +372,7 @@ class Scenario {
 
   size_t arrive(v1::WorkItem&& item) {
     tick();
-    engine_.onWorkItem(std::move(item), now_, out_);
+    engine_->onWorkItem(std::move(item), now_, out_);
     return record();
   }
 
@@ -263,9 +390,30 @@ class Scenario {
     return (static_cast<size_t>(channel) << 10) | mask;
   }
 
+  // Counts the decisions (OFFERED, or ASSIGNED directly) and remembers the items in hand. With
+  // offers, the agent accepts each offer at once (timed: part of the decision's cost).
   size_t record() {
-    for (const v1::Assignment& assignment : out_.assignments) in_hand_.add(assignment);
-    return out_.assignments.size();
+    size_t decisions = 0;
+    while (true) {
+      for (const Decision& d : out_.decisions) {
+        if (d.status == v1::ASSIGNMENT_STATUS_OFFERED) {
+          ++decisions;
+          if (pending_.size() == offered_.size()) offered_.emplace_back();
+          offered_[pending_.size()].first.assign(d.agent_id);
+          offered_[pending_.size()].second.assign(d.work_item_id);
+          pending_.push_back(pending_.size());
+        } else if (d.status == v1::ASSIGNMENT_STATUS_ASSIGNED) {
+          if (!d.accepted) ++decisions;
+          in_hand_.add(d);
+        }
+      }
+      if (pending_.empty()) return decisions;
+      const auto& [agent, work] = offered_[pending_.back()];
+      pending_.pop_back();
+      accept_.set_agent_id(agent);
+      accept_.mutable_accepted()->set_work_item_id(work);
+      engine_->onAgentEvent(accept_, now_, out_);
+    }
   }
 
   template <size_t N>
@@ -280,8 +428,7 @@ class Scenario {
     v1::AgentEvent event;
     event.mutable_envelope()->set_event_id(hexId("ev-", 1'000'000 + static_cast<uint64_t>(i), 32));
     event.mutable_envelope()->set_producer("router/api");
-    event.set_agent_id(hexId("agt-", static_cast<uint64_t>(i), 16));
-    event.set_pool_id(std::string(kPool));
+    event.set_agent_id(agentId(i));
     v1::PresenceChanged* presence = event.mutable_presence();
     presence->set_presence(v1::PRESENCE_AVAILABLE);
     presence->set_display_name("Agent " + std::to_string(i));
@@ -303,6 +450,7 @@ class Scenario {
       capacity(v1::CHANNEL_VOICE, 1);
     }
     std::set<std::string_view> skills;
+    skills.insert(kLanguages[0]);  // every agent speaks English: tier 1
     if (mix_ == SkillMix::kMixed) {
       skills.insert(kLanguages[pick(kLanguageWeights)]);
       if (rng_() % 10 < 3) skills.insert(kLanguages[pick(kLanguageWeights)]);
@@ -333,20 +481,46 @@ class Scenario {
     envelope->set_causation_id(hexId("in-", n, 32));
     item.set_work_item_id(id);
     item.set_customer_id(hexId("cus-", n % 50'000, 20));
-    item.set_conversation_id(hexId("cnv-", n % 80'000, 20));
+    item.set_conversation_id(hexId("cnv-", n, 20));
     item.set_channel(channel);
-    item.set_pool_id(std::string(kPool));
-    item.set_queue_id("default");
-    item.set_priority(rng_() % 10 == 0 ? 5 : 0);
+    item.set_domain(std::string(kDomain));
+    // The queue, priority and skills the context stage would set from the policy.
+    std::string_view queue = channel == v1::CHANNEL_CHAT ? "chat" : "catch-all";
+    int32_t priority = channel == v1::CHANNEL_CHAT ? 30 : 0;
+    std::string_view language = kLanguages[0];
     if (mix_ == SkillMix::kMixed) {
-      item.add_required_skills(std::string(kLanguages[pick(kLanguageWeights)]));
-      if (rng_() % 10 < 6) item.add_required_skills(std::string(kTopics[pick(kTopicWeights)]));
+      language = kLanguages[pick(kLanguageWeights)];
+      const std::string_view topic = rng_() % 10 < 6 ? kTopics[pick(kTopicWeights)] : "";
+      if (topic == "topic.vip") {
+        queue = "vip";
+        priority = 100;
+        item.set_tier("vip");
+        item.add_required_skills(std::string(topic));
+      } else if (language != kLanguages[0]) {
+        const std::string_view code = language.substr(5);
+        queue = code == "es"   ? "spanish"
+                : code == "pt" ? "portuguese"
+                : code == "fr" ? "french"
+                               : "german";
+        priority = 40;
+        item.add_required_skills(std::string(language));
+      } else if (topic == "topic.billing" || topic == "topic.tech") {
+        queue = topic.substr(6);
+        priority = 50;
+        item.add_required_skills(std::string(topic));
+      }
     }
+    item.set_queue_id(std::string(queue));
+    item.set_priority(priority);
     item_groups_.set(groupBit(channel, item.required_skills()));
     setTimestamp(item.mutable_enqueued_at(), at);
     setTimestamp(item.mutable_sla_deadline(), at + std::chrono::minutes(5));
-    item.set_tier(n % 7 == 0 ? "gold" : "standard");
-    item.set_language("en");
+    if (item.tier().empty()) item.set_tier(n % 7 == 0 ? "gold" : "standard");
+    item.set_language(std::string(language.substr(5)));
+    if (n % 10 == 0) {  // a returning customer: sticky routing applies within the grace
+      item.mutable_context()->set_last_agent_id(agentId(static_cast<int>(n % kAgents)));
+      setTimestamp(item.mutable_context()->mutable_last_served_at(), at - std::chrono::minutes(5));
+    }
     v1::InboundMessage* message = item.mutable_message();
     message->mutable_envelope()->set_event_id(hexId("in-", n, 32));
     message->set_channel(channel);
@@ -366,8 +540,12 @@ class Scenario {
 
   SkillMix mix_;
   std::mt19937_64 rng_;
-  DispatchEngine engine_{std::string(kPool)};
+  std::unique_ptr<DispatchEngine> engine_;
   Outcome out_;
+  v1::AgentEvent accept_;
+  // Offers made and not yet accepted: (agent, work item) strings reused across calls.
+  std::vector<std::pair<std::string, std::string>> offered_;
+  std::vector<size_t> pending_;
   InHand in_hand_;
   v1::AgentEvent completion_;
   TimePoint now_ = kStart;
@@ -440,6 +618,59 @@ void BM_SteadyState(benchmark::State& state) {
   reportShape(state, scenario);
 }
 BENCHMARK(BM_SteadyState)->Arg(0)->Arg(1)->ArgName("skills");
+
+// (a') The same with 30 s reservations: every decision is an offer the agent accepts at once.
+void BM_SteadyStateOffers(benchmark::State& state) {
+  Scenario scenario(static_cast<SkillMix>(state.range(0)), /*offers=*/true);
+  scenario.addAgents(kAgents);
+  scenario.fillQueue(kQueueDepth);
+  Timing timing(state);
+  int64_t decisions = 0;
+  for (auto _ : state) {
+    const v1::Channel channel = scenario.inHand().oldestChannel();
+    if (scenario.supplyEmpty(channel)) {
+      timing.untimed([&] { scenario.buildSupply(channel, kChannelChunk); });
+    }
+    decisions += static_cast<int64_t>(scenario.completeOldest());
+    decisions += static_cast<int64_t>(scenario.arrive(channel));
+  }
+  timing.report(decisions);
+  reportShape(state, scenario);
+}
+BENCHMARK(BM_SteadyStateOffers)->Arg(0)->Arg(1)->ArgName("skills");
+
+// What the dispatch stage adds per decision on top of the engine: the Assignment built into a
+// reused message, serialized, the WorkItem's bytes appended as field 13, and the CustomerEvent.
+void BM_PublishDecision(benchmark::State& state) {
+  Scenario scenario(SkillMix::kMixed);
+  scenario.addAgents(kAgents);
+  scenario.fillQueue(1);
+  scenario.completeOldest();  // a COMPLETED and an ASSIGNED decision
+  const Outcome& out = scenario.lastOutcome();
+  v1::Assignment assignment;
+  v1::CustomerEvent event;
+  std::string value, item_bytes, event_value;
+  Timing timing(state);
+  int64_t decisions = 0;
+  for (auto _ : state) {
+    for (const Decision& d : out.decisions) {
+      scenario.engine().buildAssignment(d, assignment);
+      assignment.SerializeToString(&value);
+      scenario.engine().decisionItem(d).SerializeToString(&item_bytes);
+      value.push_back(static_cast<char>((13 << 3) | 2));
+      for (uint64_t n = item_bytes.size();; n >>= 7) {
+        value.push_back(static_cast<char>(n < 0x80 ? n : ((n & 0x7f) | 0x80)));
+        if (n < 0x80) break;
+      }
+      value.append(item_bytes);
+      if (scenario.engine().buildCustomerEvent(d, event)) event.SerializeToString(&event_value);
+      benchmark::DoNotOptimize(value.data());
+      ++decisions;
+    }
+  }
+  timing.report(decisions);
+}
+BENCHMARK(BM_PublishDecision);
 
 // (b) Empty queue, most agents free: each arrival is assigned at once. Every 500 arrivals the
 // items in hand are completed with the timer paused, so that most agents stay free.

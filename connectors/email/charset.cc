@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "connectors/email/charset.h"
 #include "connectors/email/email_normalizer.h"
 #include "connectors/email/gmime_runtime.h"
 #include "connectors/email/utf8_text.h"
@@ -132,6 +133,17 @@ std::string toUtf8(std::string_view bytes, std::string_view charset) {
     if (!convert(bytes, std::string(kWindows1252), out)) return sanitizeUtf8(bytes);
   }
   return sanitizeUtf8(out);
+}
+
+std::string toUtf8Owned(std::string bytes, std::string_view charset) {
+  const std::string name = iconvName(charset);
+  // Declared UTF-8, or no label and valid UTF-8: toUtf8() would return sanitizeUtf8(bytes),
+  // which is `bytes` itself when valid and free of NULs.
+  if ((name == "UTF-8" || name == "utf-8" || name == kAuto) && isValidUtf8(bytes) &&
+      bytes.find('\0') == std::string::npos) {
+    return bytes;
+  }
+  return toUtf8(bytes, charset);
 }
 
 }  // namespace switchboard::connectors::email

@@ -49,20 +49,14 @@ ConnectorResult<v1::InboundMessage> normalizeRawEmail(std::string_view raw_messa
   }
   if (trimSpace(raw_message).empty()) return malformed("the message is empty");
 
-  GMimeParserOptions* options = gmimeParserOptions();
-  // One copy of the message into an array of the right size, which the stream then owns
-  // (g_mime_stream_mem_new_with_buffer() grows its array while copying). The parser persists
-  // the stream: parts are windows on this array, decoded in place by collectMimeContent().
-  GByteArray* bytes = g_byte_array_sized_new(static_cast<guint>(raw_message.size()));
-  g_byte_array_append(bytes, reinterpret_cast<const guint8*>(raw_message.data()),
-                      static_cast<guint>(raw_message.size()));
-  GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(bytes));
-  GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  GObjectPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), options));
+  // GMime reads the message where it is (no copy); the parts are windows on raw_message,
+  // decoded in place by collectMimeContent().
+  const BorrowedMessage parsed(raw_message);
+  GMimeMessage* message = parsed.message();
   if (message == nullptr) return malformed("no RFC 5322 header block was found");
-  GMimeObject* object = GMIME_OBJECT(message.get());
+  GMimeObject* object = GMIME_OBJECT(message);
 
-  std::vector<Mailbox> from = mailboxesOf(g_mime_message_get_from(message.get()), 1);
+  std::vector<Mailbox> from = mailboxesOf(g_mime_message_get_from(message), 1);
   if (from.empty()) {
     return malformed(g_mime_object_get_header(object, "From") == nullptr
                          ? "the message has no From header"
@@ -79,7 +73,7 @@ ConnectorResult<v1::InboundMessage> normalizeRawEmail(std::string_view raw_messa
     recipient.address = envelopeAddress(rcpt);
     if (!recipient.address.empty()) break;
   }
-  std::vector<Mailbox> to = mailboxesOf(g_mime_message_get_to(message.get()), 100);
+  std::vector<Mailbox> to = mailboxesOf(g_mime_message_get_to(message), 100);
   if (recipient.address.empty() && !to.empty()) recipient = to.front();
   for (const Mailbox& mailbox : to) {
     if (mailbox.address == recipient.address) recipient.display_name = mailbox.display_name;
@@ -98,7 +92,7 @@ ConnectorResult<v1::InboundMessage> normalizeRawEmail(std::string_view raw_messa
     to_address->set_account_id(recipient.address);
   }
 
-  std::vector<Mailbox> reply_to = mailboxesOf(g_mime_message_get_reply_to(message.get()), 1);
+  std::vector<Mailbox> reply_to = mailboxesOf(g_mime_message_get_reply_to(message), 1);
   if (!reply_to.empty() && reply_to.front().address != from.front().address) {
     (*out.mutable_attributes())["reply_to"] = reply_to.front().address;
   }
@@ -114,17 +108,17 @@ ConnectorResult<v1::InboundMessage> normalizeRawEmail(std::string_view raw_messa
 
   // Threading.
   v1::ThreadHints* thread = out.mutable_thread();
-  const std::string message_id = messageId(g_mime_message_get_message_id(message.get()));
+  const std::string message_id = messageId(g_mime_message_get_message_id(message));
   thread->set_message_id(message_id);
   std::vector<std::string> in_reply_to = references(object, "In-Reply-To");
   if (!in_reply_to.empty()) thread->set_in_reply_to(in_reply_to.back());
   for (std::string& id : references(object, "References")) thread->add_references(std::move(id));
-  thread->set_subject(oneLine(g_mime_message_get_subject(message.get()), kMaxHeaderBytes));
+  thread->set_subject(oneLine(g_mime_message_get_subject(message), kMaxHeaderBytes));
   out.set_provider_message_id(message_id);
-  setSentAt(message.get(), out);
+  setSentAt(message, out);
 
   // Body.
-  MimeContent content = collectMimeContent(g_mime_message_get_mime_part(message.get()), limits);
+  MimeContent content = collectMimeContent(g_mime_message_get_mime_part(message), limits);
   // Some clients send an empty text/plain alternative next to the real HTML.
   const bool use_plain = content.has_plain && !trimSpace(content.plain).empty();
   std::string text = use_plain ? std::move(content.plain) : htmlToText(content.html);

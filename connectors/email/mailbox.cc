@@ -2,6 +2,8 @@
 // (loose mode: unquoted dots and commas in display names, missing angle brackets, RFC 2047
 // display names), flattened out of groups and canonicalised for identity.
 #include <cctype>
+#include <cstring>
+#include <optional>
 #include <string>
 
 #include "connectors/email/email_normalizer.h"
@@ -69,8 +71,61 @@ void collect(InternetAddressList* list, std::vector<Mailbox>& out, size_t limit)
   }
 }
 
+bool isAsciiAlnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool isAtext(unsigned char c) {  // RFC 5322 3.2.3
+  return isAsciiAlnum(c) || (c != '\0' && std::strchr("!#$%&'*+-/=?^_`{|}~", c) != nullptr);
+}
+
+// dot-atom: atoms of `allowed` characters joined by single dots.
+template <typename Allowed>
+bool isDotAtom(std::string_view text, Allowed allowed) {
+  if (text.empty() || text.front() == '.' || text.back() == '.') return false;
+  char previous = '\0';
+  for (char c : text) {
+    if (c == '.' ? previous == '.' : !allowed(static_cast<unsigned char>(c))) return false;
+    previous = c;
+  }
+  return true;
+}
+
+// The address when `value` is nothing but a plain ASCII addr-spec, bare or in angle brackets
+// ("ana@example.org", "<ana@example.org>": what SMTP envelopes and most address headers
+// hold), else nullopt. For such input GMime's parser yields that addr-spec and no name, so
+// this is the same result without building an InternetAddressList (two GObjects and their
+// teardown, most of the cost of a call). Domains with an IDNA label ("xn--") are left to
+// GMime.
+std::optional<std::string> plainAddrSpec(std::string_view value) {
+  value = trimSpace(value);
+  if (value.size() >= 2 && value.front() == '<' && value.back() == '>') {
+    value = value.substr(1, value.size() - 2);
+  }
+  const size_t at = value.find('@');
+  if (at == std::string_view::npos || value.size() > kMaxAddressBytes) return std::nullopt;
+  const std::string_view local = value.substr(0, at);
+  const std::string_view domain = value.substr(at + 1);
+  if (!isDotAtom(local, isAtext)) return std::nullopt;
+  auto label_char = [](unsigned char c) { return isAsciiAlnum(c) || c == '-'; };
+  if (!isDotAtom(domain, label_char)) return std::nullopt;
+  for (size_t i = 0; i + 4 <= domain.size(); ++i) {
+    if ((i == 0 || domain[i - 1] == '.') &&
+        g_ascii_strncasecmp(domain.data() + i, "xn--", 4) == 0) {
+      return std::nullopt;
+    }
+  }
+  // What GMime's addr-spec then goes through.
+  return canonicalAddress(std::string(value).c_str());
+}
+
 std::vector<Mailbox> parse(std::string_view header_value, size_t limit) {
   std::vector<Mailbox> out;
+  if (limit == 0) return out;
+  if (std::optional<std::string> address = plainAddrSpec(header_value)) {
+    if (!address->empty()) out.push_back(Mailbox{std::move(*address), {}});
+    return out;
+  }
   GMimeParserOptions* options = gmimeParserOptions();
   const std::string text(header_value);  // GMime wants a NUL-terminated string
   GObjectPtr<InternetAddressList> list(internet_address_list_parse(options, text.c_str()));

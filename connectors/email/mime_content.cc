@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "connectors/email/charset.h"
 #include "connectors/email/gmime_runtime.h"
 #include "connectors/email/utf8_text.h"
 #include "core/crypto/digest.h"
@@ -160,9 +161,8 @@ std::string decodedContent(GMimePart* part) {
 }
 
 std::string textOf(GMimePart* part) {
-  const std::string bytes = decodedContent(part);
   const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
-  std::string text = toUtf8(bytes, charset != nullptr ? charset : "");
+  std::string text = toUtf8Owned(decodedContent(part), charset != nullptr ? charset : "");
   // One line-end convention for everything downstream: CRLF and lone CR become LF. Folded in
   // place (the text only shrinks), a line at a time.
   size_t cr = text.find('\r');

@@ -129,8 +129,14 @@ size_t historyStart(const std::vector<std::string_view>& lines) {
 }  // namespace
 
 SplitReply splitQuotedHistory(std::string_view text) {
+  size_t line_count = 1;  // the vectors below are sized once
+  for (size_t at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1)) {
+    ++line_count;
+  }
   std::vector<std::string_view> lines;  // trimmed of trailing white space
   std::vector<size_t> offsets;
+  lines.reserve(line_count);
+  offsets.reserve(line_count);
   size_t start = 0;
   while (start <= text.size()) {
     size_t end = text.find('\n', start);

@@ -75,9 +75,11 @@ bool isAgentId(std::string_view s) {
 
 AgentAction actionFromName(std::string_view name) {
   if (name == "presence") return AgentAction::kPresence;
+  if (name == "capacity") return AgentAction::kCapacity;
   if (name == "complete") return AgentAction::kComplete;
   if (name == "accept") return AgentAction::kAccept;
   if (name == "reject") return AgentAction::kReject;
+  if (name == "transfer") return AgentAction::kTransfer;
   return AgentAction::kUnknown;
 }
 
@@ -98,6 +100,18 @@ Result<std::optional<std::string_view>> optionalString(const json::object& body,
   }
   if (!isPrintable(*s)) return invalid(field, "contains control characters");
   return std::optional<std::string_view>(std::string_view(*s));
+}
+
+// An optional id (agent, queue, domain, pool): the agent id rule, which policy names follow too.
+Result<std::optional<std::string_view>> optionalId(const json::object& body,
+                                                   std::string_view field) {
+  SB_ASSIGN_OR_RETURN(std::optional<std::string_view> value,
+                      optionalString(body, field, kMaxIdBytes));
+  if (!value || value->empty()) return std::optional<std::string_view>();
+  if (!isAgentId(*value)) {
+    return invalid(field, "must have 1 to 128 characters from A-Z a-z 0-9 - . _ ~ @");
+  }
+  return value;
 }
 
 Result<std::string_view> requiredString(const json::object& body, std::string_view field,
@@ -181,11 +195,45 @@ Status parsePresence(const json::object& body, v1::PresenceChanged& out) {
   return okStatus();
 }
 
+Status parseTransfer(const json::object& body, std::string_view agent_id,
+                     v1::TransferRequested& out) {
+  SB_ASSIGN_OR_RETURN(std::string_view id, requiredString(body, "work_item_id", kMaxIdBytes));
+  SB_ASSIGN_OR_RETURN(std::optional<std::string_view> to_agent, optionalId(body, "to_agent_id"));
+  SB_ASSIGN_OR_RETURN(std::optional<std::string_view> to_queue, optionalId(body, "to_queue_id"));
+  if (to_agent && to_queue) {
+    return invalid("transfer", "takes to_agent_id or to_queue_id, not both");
+  }
+  if (!to_agent && !to_queue) {
+    return makeError(Errc::kMissingField, "to_agent_id or to_queue_id is required");
+  }
+  if (to_agent && *to_agent == agent_id) {
+    return invalid("to_agent_id", "is the agent who has the work item");
+  }
+  SB_ASSIGN_OR_RETURN(std::optional<std::string_view> reason,
+                      optionalString(body, "reason", kMaxTextBytes));
+  out.set_work_item_id(std::string(id));
+  if (to_agent) out.set_to_agent_id(std::string(*to_agent));
+  if (to_queue) out.set_to_queue_id(std::string(*to_queue));
+  if (reason) out.set_reason(std::string(*reason));
+  return okStatus();
+}
+
 }  // namespace
+
+Status checkAgentDomain(std::string_view domain, const policy::Policy& policy) {
+  std::string known;
+  for (const std::string& d : policy.domains) {
+    if (d == domain) return okStatus();
+    known += (known.empty() ? "" : ", ") + d;
+  }
+  return invalid("domain",
+                 "\"" + std::string(domain) +
+                     "\" is not a dispatch domain of the routing policy (it has: " + known + ")");
+}
 
 Result<v1::AgentEvent> parseAgentRequest(const http::Request& request,
                                          std::chrono::system_clock::time_point now,
-                                         std::string_view default_pool_id, AgentAction& action) {
+                                         std::string_view default_domain, AgentAction& action) {
   action = AgentAction::kUnknown;
   std::string_view rest = request.path;
   if (!rest.starts_with(AgentApi::kPrefix)) return makeError(Errc::kNotFound, "no such route");
@@ -198,8 +246,8 @@ Result<v1::AgentEvent> parseAgentRequest(const http::Request& request,
   action = actionFromName(rest.substr(slash + 1));
   if (action == AgentAction::kUnknown) {
     return makeError(Errc::kNotFound,
-                     "unknown action; expected presence, complete, accept or "
-                     "reject");
+                     "unknown action; expected presence, capacity, complete, accept, reject or "
+                     "transfer");
   }
   if (!isAgentId(agent_id)) {
     return invalid("agent_id", "must have 1 to 128 characters from A-Z a-z 0-9 - . _ ~ @");
@@ -218,13 +266,23 @@ Result<v1::AgentEvent> parseAgentRequest(const http::Request& request,
 
   v1::AgentEvent event;
   event.set_agent_id(std::string(agent_id));
+  SB_ASSIGN_OR_RETURN(std::optional<std::string_view> domain, optionalId(*body, "domain"));
+  event.set_domain(std::string(domain ? *domain : default_domain));
+  // Legacy: kept on the event for older consumers, no longer the key.
   SB_ASSIGN_OR_RETURN(std::optional<std::string_view> pool_id,
                       optionalString(*body, "pool_id", kMaxIdBytes));
-  event.set_pool_id(std::string(pool_id && !pool_id->empty() ? *pool_id : default_pool_id));
+  if (pool_id) event.set_pool_id(std::string(*pool_id));
 
   switch (action) {
     case AgentAction::kPresence:
       SB_RETURN_IF_ERROR(parsePresence(*body, *event.mutable_presence()));
+      break;
+    case AgentAction::kCapacity:
+      SB_RETURN_IF_ERROR(parsePresence(*body, *event.mutable_presence()));
+      // An empty list would mean "keep the known capacities" on the presence event.
+      if (event.presence().capacities().empty()) {
+        return makeError(Errc::kMissingField, "capacities is required (e.g. {\"chat\": 2})");
+      }
       break;
     case AgentAction::kComplete: {
       SB_ASSIGN_OR_RETURN(std::string_view id, requiredString(*body, "work_item_id", kMaxIdBytes));
@@ -244,6 +302,9 @@ Result<v1::AgentEvent> parseAgentRequest(const http::Request& request,
       if (reason) event.mutable_rejected()->set_reason(std::string(*reason));
       break;
     }
+    case AgentAction::kTransfer:
+      SB_RETURN_IF_ERROR(parseTransfer(*body, agent_id, *event.mutable_transfer()));
+      break;
     case AgentAction::kUnknown: break;
   }
 
@@ -357,8 +418,13 @@ void AgentApi::handle(http::Request&& request, http::Responder respond) {
     return;
   }
   AgentAction action = AgentAction::kUnknown;
-  Result<v1::AgentEvent> event = parseAgentRequest(request, std::chrono::system_clock::now(),
-                                                   options_.default_pool_id, action);
+  Result<v1::AgentEvent> event =
+      parseAgentRequest(request, std::chrono::system_clock::now(), options_.default_domain, action);
+  if (event && options_.policy != nullptr) {
+    if (Status known = checkAgentDomain(event->domain(), *options_.policy->current()); !known) {
+      event = known.error();
+    }
+  }
   if (!event) {
     probe_.requestRejected(action);
     respond(errorResponse(event.error()));
@@ -367,7 +433,7 @@ void AgentApi::handle(http::Request&& request, http::Responder respond) {
 
   kafka::OutgoingRecord record;
   record.topic = topics_.agent_events;
-  record.key = event->pool_id();
+  record.key = event->domain();
   record.event_id = event->envelope().event_id();
   record.event_type = event_type_;
   if (!event->SerializeToString(&record.value)) {

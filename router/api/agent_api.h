@@ -1,24 +1,33 @@
 // The helpdesk-facing HTTP API for agents. Each call becomes one switchboard.v1.AgentEvent on
-// the agent-events topic, keyed by pool id (so it reaches the dispatch task that owns the
-// pool), and is answered 202 only once the record's delivery report came back; 503 with
-// Retry-After otherwise.
+// the agent-events topic, keyed by the agent's dispatch domain (so it reaches the dispatch task
+// that matches that domain's work and agents), and is answered 202 only once the record's
+// delivery report came back; 503 with Retry-After otherwise.
 //
 //   POST /v1/agents/{agent_id}/presence
-//        {"pool_id":"default", "presence":"available|away|offline",
-//         "capacities":{"chat":3,"email":5}, "skills":["en"], "display_name":"Alice"}
-//   POST /v1/agents/{agent_id}/complete  {"pool_id":"default", "work_item_id":"..."}
-//   POST /v1/agents/{agent_id}/accept    {"pool_id":"default", "work_item_id":"..."}
-//   POST /v1/agents/{agent_id}/reject    {"pool_id":"default", "work_item_id":"...",
-//                                         "reason":"busy"}
+//        {"presence":"available|away|offline", "capacities":{"chat":3,"email":5},
+//         "skills":["en"], "display_name":"Alice"}
+//   POST /v1/agents/{agent_id}/capacity  {"presence":"available", "capacities":{"chat":2}}
+//   POST /v1/agents/{agent_id}/complete  {"work_item_id":"..."}
+//   POST /v1/agents/{agent_id}/accept    {"work_item_id":"..."}
+//   POST /v1/agents/{agent_id}/reject    {"work_item_id":"...", "reason":"busy"}
+//   POST /v1/agents/{agent_id}/transfer  {"work_item_id":"...", "to_agent_id":"bob"
+//                                         | "to_queue_id":"tier2", "reason":"billing"}
 //
-// Every body may carry "request_id": the event id is derived from it, so a helpdesk that
-// retries with the same request_id produces the same event. pool_id defaults to
-// AgentApiOptions::default_pool_id. With a bearer token configured, every call needs
-// `Authorization: Bearer <token>` (401 otherwise).
+// `capacity` is a PresenceChanged whose capacities are required: capacities travel on the
+// presence event (agent_event.proto), whose presence is required, so the helpdesk states the
+// agent's current presence with them. `transfer` names exactly one target.
 //
-// Lifecycle: construct after the producer, attach() before the server starts, stop the server
-// before destroying the API; the destructor waits for outstanding delivery reports. Requests
-// run on the server's threads, reports on the producer's poll thread.
+// Every body may carry "domain" (default AgentApiOptions::default_domain) and "request_id": the
+// event id is derived from it, so a helpdesk that retries with the same request_id produces the
+// same event. A legacy "pool_id" is still accepted and copied onto the event, but no longer
+// chooses the key (pool membership comes from the routing policy). With a policy holder
+// configured, a domain the policy does not have is refused (400). With a bearer token
+// configured, every call needs `Authorization: Bearer <token>` (401 otherwise).
+//
+// Lifecycle: construct after the producer (and the policy holder, if any), attach() before the
+// server starts, stop the server before destroying the API; the destructor waits for
+// outstanding delivery reports. Requests run on the server's threads, reports on the producer's
+// poll thread.
 #pragma once
 
 #include <atomic>
@@ -33,6 +42,8 @@
 #include "core/result.h"
 #include "core/topics.h"
 #include "router/api/agent_api_probe.h"
+#include "router/policy/policy.h"
+#include "router/reload/policy_holder.h"
 #include "switchboard/v1/agent_event.pb.h"
 
 namespace switchboard::router {
@@ -40,8 +51,11 @@ namespace switchboard::router {
 struct AgentApiOptions {
   // Empty: no authentication (only behind a trusted network edge).
   std::string bearer_token;
-  std::string default_pool_id = "default";
+  // The dispatch domain of events whose body names none.
+  std::string default_domain = "default";
   std::chrono::seconds retry_after{5};
+  // When set, events for a domain the policy in force does not have are refused (400).
+  const PolicyHolder* policy = nullptr;
 };
 
 // Parses and validates one agent API request (path, content type, body) into the AgentEvent
@@ -50,7 +64,10 @@ struct AgentApiOptions {
 // (for metrics). Pure and thread-safe; exposed for tests.
 Result<v1::AgentEvent> parseAgentRequest(const http::Request& request,
                                          std::chrono::system_clock::time_point now,
-                                         std::string_view default_pool_id, AgentAction& action);
+                                         std::string_view default_domain, AgentAction& action);
+
+// kInvalidArgument unless `domain` is one of the policy's dispatch domains. Pure.
+Status checkAgentDomain(std::string_view domain, const policy::Policy& policy);
 
 class AgentApi {
  public:

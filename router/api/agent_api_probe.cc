@@ -11,8 +11,8 @@ AgentApiProbe::AgentApiProbe(metrics::MetricsRegistry& registry) {
                      .Name("switchboard_agent_api_requests_total")
                      .Help("Agent API requests by action and outcome")
                      .Register(registry.registry());
-  constexpr std::array<const char*, kAgentActionCount> kActions = {"presence", "complete", "accept",
-                                                                   "reject", "unknown"};
+  constexpr std::array<const char*, kAgentActionCount> kActions = {
+      "presence", "capacity", "complete", "accept", "reject", "transfer", "unknown"};
   constexpr std::array<const char*, kOutcomeCount> kOutcomes = {"accepted", "rejected",
                                                                 "unauthenticated", "unavailable"};
   for (size_t a = 0; a < kAgentActionCount; ++a) {

@@ -2,7 +2,7 @@
 // request path only increments counters it already holds. Thread-safe.
 //
 //   switchboard_agent_api_requests_total{action,outcome}
-//     action:  presence | complete | accept | reject | unknown
+//     action:  presence | capacity | complete | accept | reject | transfer | unknown
 //     outcome: accepted | rejected | unauthenticated | unavailable
 #pragma once
 
@@ -14,8 +14,16 @@
 
 namespace switchboard::router {
 
-enum class AgentAction { kPresence = 0, kComplete, kAccept, kReject, kUnknown };
-inline constexpr size_t kAgentActionCount = 5;
+enum class AgentAction {
+  kPresence = 0,
+  kCapacity,
+  kComplete,
+  kAccept,
+  kReject,
+  kTransfer,
+  kUnknown
+};
+inline constexpr size_t kAgentActionCount = 7;
 
 class AgentApiProbe {
  public:

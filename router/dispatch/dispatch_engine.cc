@@ -3,17 +3,67 @@
 #include <algorithm>
 #include <utility>
 
+#include "router/policy/policy_diff.h"
+#include "router/policy/work_attributes.h"
+
 namespace switchboard::dispatch {
 namespace {
+
+static_assert(v1::Channel_ARRAYSIZE < 16, "item group keys pack the channel in 4 bits");
+
+constexpr std::string_view kDefaultDomain = "default";
+
+std::string_view domainOf(const std::string& domain) {
+  return domain.empty() ? kDefaultDomain : std::string_view(domain);
+}
 
 bool isRoutablePresence(v1::Presence presence) {
   return presence == v1::PRESENCE_AVAILABLE || presence == v1::PRESENCE_AWAY ||
          presence == v1::PRESENCE_OFFLINE;
 }
 
-// Whole seconds, for human-readable details.
-std::string secondsText(int64_t nanos) {
-  return std::to_string(nanos / 1'000'000'000) + "s";
+uint32_t channelIndex(v1::Channel channel) {
+  const auto c = static_cast<uint32_t>(channel);
+  return c < static_cast<uint32_t>(v1::Channel_ARRAYSIZE) ? c : 0;
+}
+
+TimePoint fromNanos(int64_t ns) {
+  return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+int64_t toNanos(policy::Seconds s) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(s).count();
+}
+
+int32_t clampPriority(int64_t value) {
+  return static_cast<int32_t>(std::clamp<int64_t>(value, std::numeric_limits<int32_t>::min(),
+                                                  std::numeric_limits<int32_t>::max()));
+}
+
+std::string_view statusWord(v1::AssignmentStatus status) {
+  switch (status) {
+    case v1::ASSIGNMENT_STATUS_OFFERED: return "offered";
+    case v1::ASSIGNMENT_STATUS_ASSIGNED: return "assigned";
+    case v1::ASSIGNMENT_STATUS_REQUEUED: return "requeued";
+    case v1::ASSIGNMENT_STATUS_COMPLETED: return "completed";
+    case v1::ASSIGNMENT_STATUS_APPENDED: return "appended";
+    default: return "unspecified";
+  }
+}
+
+// Strategy names as static strings (entries keep views of them across policy reloads).
+std::string_view staticStrategy(std::string_view name) {
+  for (std::string_view known : {kStrategySticky, kStrategyTransfer, kStrategyFollowUp,
+                                 policy::strategyName(policy::Strategy::kLongestIdle),
+                                 policy::strategyName(policy::Strategy::kLeastBusy),
+                                 policy::strategyName(policy::Strategy::kRoundRobin)}) {
+    if (known == name) return known;
+  }
+  return {};
+}
+
+void setIfSet(google::protobuf::Timestamp* out, int64_t ns) {
+  if (ns != 0) setTimestamp(out, fromNanos(ns));
 }
 
 }  // namespace
@@ -22,27 +72,37 @@ void Outcome::clear() {
   disposition = Disposition::kApplied;
   reason = {};
   detail.clear();
-  assignments.clear();
+  decisions.clear();
   changed_agents.clear();
-  queued.clear();
-  dequeued.clear();
+  changed_work.clear();
+  removed_work.clear();
   finished.clear();
-  forgotten.clear();
+  forgotten_count = 0;
+  widened.clear();
 }
 
-DispatchEngine::DispatchEngine(std::string pool_id, Options options)
-    : pool_id_(std::move(pool_id)), options_(options) {
-  options_.finished_memory = std::max<size_t>(options_.finished_memory, 1);
+namespace {
+void addForgotten(Outcome& out, std::string_view id) {
+  if (out.forgotten_count < out.forgotten.size()) {
+    out.forgotten[out.forgotten_count].assign(id);
+  } else {
+    out.forgotten.emplace_back(id);
+  }
+  ++out.forgotten_count;
 }
+}  // namespace
+
+DispatchEngine::DispatchEngine(std::string domain, PolicyPtr policy, Options options)
+    : domain_(std::move(domain)), policy_(std::move(policy)), options_(options) {
+  options_.finished_memory = std::max<size_t>(options_.finished_memory, 1);
+  finished_ring_.resize(options_.finished_memory);
+  loadPolicy();
+}
+
+DispatchEngine::~DispatchEngine() = default;
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
-
-Outcome DispatchEngine::onAgentEvent(const v1::AgentEvent& event, TimePoint now) {
-  Outcome out;
-  onAgentEvent(event, now, out);
-  return out;
-}
 
 Outcome DispatchEngine::onWorkItem(v1::WorkItem item, TimePoint now) {
   Outcome out;
@@ -50,11 +110,112 @@ Outcome DispatchEngine::onWorkItem(v1::WorkItem item, TimePoint now) {
   return out;
 }
 
-void DispatchEngine::onAgentEvent(const v1::AgentEvent& event, TimePoint now, Outcome& out) {
+Outcome DispatchEngine::onAgentEvent(const v1::AgentEvent& event, TimePoint now) {
+  Outcome out;
+  onAgentEvent(event, now, out);
+  return out;
+}
+
+Outcome DispatchEngine::tick(TimePoint now) {
+  Outcome out;
+  tick(now, out);
+  return out;
+}
+
+void DispatchEngine::begin(Outcome& out) {
   out.clear();
-  if (event.pool_id() != pool_id_) {
-    return setDisposition(out, Disposition::kIgnored, reason::kOtherPool,
-                          "agent event for pool '" + event.pool_id() + "'");
+  ++call_;
+  retired_policy_.reset();
+  for (uint32_t index : released_entries_) {
+    entries_[index]->phase = Phase::kFree;
+    free_entries_.push_back(index);
+  }
+  released_entries_.clear();
+}
+
+void DispatchEngine::setDisposition(Outcome& out, Disposition d, std::string_view why,
+                                    std::string detail) {
+  out.disposition = d;
+  out.reason = why;
+  out.detail = std::move(detail);
+}
+
+void DispatchEngine::tick(TimePoint now, Outcome& out) {
+  begin(out);
+  advance(now, out);
+}
+
+void DispatchEngine::onWorkItem(v1::WorkItem&& item, TimePoint now, Outcome& out) {
+  begin(out);
+  advance(now, out);
+  if (domainOf(item.domain()) != domain_) {
+    return setDisposition(out, Disposition::kIgnored, reason::kOtherDomain,
+                          "work item for domain '" + item.domain() + "'");
+  }
+  const std::string& id = item.work_item_id();
+  if (id.empty()) {
+    return setDisposition(out, Disposition::kIgnored, reason::kMissingId,
+                          "work item without work_item_id");
+  }
+  // One hash of each id for every index it goes through.
+  const uint64_t id_hash = StringIndex::hashOf(id);
+  if (work_index_.find(id, id_hash) != StringIndex::kNone) {
+    return setDisposition(out, Disposition::kDuplicate, reason::kDuplicateWorkItem,
+                          "work item '" + id + "' is queued, offered or in hand");
+  }
+  if (remembersFinished(id, id_hash)) {
+    return setDisposition(out, Disposition::kDuplicate, reason::kDuplicateWorkItem,
+                          "work item '" + id + "' was finished recently");
+  }
+  WorkEntry& entry = allocateEntry();
+  entry.item.Swap(&item);
+  v1::WorkItem& stored = entry.item;
+  entry.id = stored.work_item_id();
+  entry.channel = stored.channel();
+  // Aging and time-to-assign count from enqueued_at; without one, the queue entry starts now.
+  if (!isSet(stored.enqueued_at())) setTimestamp(stored.mutable_enqueued_at(), now);
+  entry.enqueued_ns = toUnixNanos(stored.enqueued_at());
+
+  // A follow-up of a conversation the engine holds: no second queue entry.
+  uint64_t conversation_hash = 0;
+  if (!stored.conversation_id().empty()) {
+    conversation_hash = StringIndex::hashOf(stored.conversation_id());
+    const uint32_t held = conversation_index_.find(stored.conversation_id(), conversation_hash);
+    if (held != StringIndex::kNone) {
+      WorkEntry& first = *entries_[held];
+      freeEntry(entry);
+      rememberFinished(stored.work_item_id(), id_hash, now, out);
+      if (first.phase == Phase::kAssigned) {
+        entry.agent = first.agent;
+        entry.pool = first.pool;
+        entry.queue = first.queue;
+        entry.strategy = kStrategyFollowUp;
+        entry.candidate_count = 1;
+        entry.deadline_ns = toUnixNanos(stored.sla_deadline());
+        entry.attempt = 1;
+        decide(entry, v1::ASSIGNMENT_STATUS_APPENDED, now, stored.envelope().event_id(), out);
+        return;
+      }
+      return setDisposition(out, Disposition::kJoined, reason::kJoinedConversation,
+                            "work item '" + id + "' joins '" + first.item.work_item_id() +
+                                "' of conversation '" + stored.conversation_id() + "'");
+    }
+  }
+
+  entry.skills = skill_sets_.intern(stored.required_skills());
+  resolveQueue(entry, now, /*recompute=*/false);
+  indexEntry(entry, id_hash, conversation_hash);
+  enqueue(entry, toUnixNanos(now));
+  noteWork(entry, out);
+  matchItem(entry, now, entry.item.envelope().event_id(), out);
+}
+
+void DispatchEngine::onAgentEvent(const v1::AgentEvent& event, TimePoint now, Outcome& out) {
+  begin(out);
+  advance(now, out);
+  if (domainOf(event.domain()) != domain_) {
+    return setDisposition(out, Disposition::kIgnored, reason::kOtherDomain,
+                          "agent event for domain '" + event.domain() + "'");
   }
   if (event.agent_id().empty()) {
     return setDisposition(out, Disposition::kIgnored, reason::kMissingId,
@@ -63,45 +224,12 @@ void DispatchEngine::onAgentEvent(const v1::AgentEvent& event, TimePoint now, Ou
   switch (event.event_case()) {
     case v1::AgentEvent::kPresence: return applyPresence(event, now, out);
     case v1::AgentEvent::kCompleted: return applyCompleted(event, now, out);
-    case v1::AgentEvent::kAccepted:
-    case v1::AgentEvent::kRejected:
-      return setDisposition(out, Disposition::kIgnored, reason::kOfferEventUnused,
-                            "offer accept/reject has no effect: work is assigned, not offered");
+    case v1::AgentEvent::kAccepted: return applyAccepted(event, now, out);
+    case v1::AgentEvent::kRejected: return applyRejected(event, now, out);
+    case v1::AgentEvent::kTransfer: return applyTransfer(event, now, out);
     case v1::AgentEvent::EVENT_NOT_SET: break;
   }
   setDisposition(out, Disposition::kIgnored, reason::kNoEvent, "agent event without an event");
-}
-
-void DispatchEngine::onWorkItem(v1::WorkItem item, TimePoint now, Outcome& out) {
-  out.clear();
-  if (item.pool_id() != pool_id_) {
-    return setDisposition(out, Disposition::kIgnored, reason::kOtherPool,
-                          "work item for pool '" + item.pool_id() + "'");
-  }
-  const std::string& id = item.work_item_id();
-  if (id.empty()) {
-    return setDisposition(out, Disposition::kIgnored, reason::kMissingId,
-                          "work item without work_item_id");
-  }
-  if (queued_.find(std::string_view(id)) != queued_.end()) {
-    return setDisposition(out, Disposition::kDuplicate, reason::kDuplicateWorkItem,
-                          "work item '" + id + "' is already queued");
-  }
-  if (auto holder = active_.find(std::string_view(id)); holder != active_.end()) {
-    return setDisposition(
-        out, Disposition::kDuplicate, reason::kDuplicateWorkItem,
-        "work item '" + id + "' is in hand of agent '" + std::string(holder->second->id) + "'");
-  }
-  if (remembersFinished(id)) {
-    return setDisposition(out, Disposition::kDuplicate, reason::kDuplicateWorkItem,
-                          "work item '" + id + "' was finished recently");
-  }
-  // Aging and time-to-assign count from enqueued_at; without one, the queue entry starts now.
-  if (!isSet(item.enqueued_at())) setTimestamp(item.mutable_enqueued_at(), now);
-  const std::string cause = item.envelope().event_id();
-  QueuedEntry& entry = enqueue(std::move(item), /*attempt=*/1);
-  out.queued.emplace_back(entry.rank.id);
-  matchItem(entry, now, cause, out);
 }
 
 void DispatchEngine::applyPresence(const v1::AgentEvent& event, TimePoint now, Outcome& out) {
@@ -110,39 +238,59 @@ void DispatchEngine::applyPresence(const v1::AgentEvent& event, TimePoint now, O
     return setDisposition(out, Disposition::kIgnored, reason::kUnspecifiedPresence,
                           "presence event without a presence for agent '" + event.agent_id() + "'");
   }
-  AgentRecord* agent = nullptr;
-  if (auto it = agents_.find(std::string_view(event.agent_id())); it != agents_.end()) {
-    agent = &it->second;
-  } else {
-    v1::AgentState fresh;
-    fresh.set_agent_id(event.agent_id());
-    fresh.set_pool_id(pool_id_);
-    agent = &insertAgent(std::move(fresh));
-  }
-  unlist(*agent);
-  v1::AgentState& state = agent->state;
+  const bool is_new = findAgent(event.agent_id()) == nullptr;
+  AgentRecord& agent = agentFor(event.agent_id());
+  unlist(agent);
+  bool membership = is_new;
   // proto3 cannot tell an empty list from an absent one: empty keeps what is known.
+  if (!change.skills().empty() && !std::equal(change.skills().begin(), change.skills().end(),
+                                              agent.skill_names.begin(), agent.skill_names.end())) {
+    agent.skill_names.assign(change.skills().begin(), change.skills().end());
+    agent.skills = skill_sets_.intern(agent.skill_names);
+    membership = true;
+  }
   if (!change.capacities().empty()) {
-    *state.mutable_capacities() = change.capacities();
-    rebuildSlots(*agent);
+    agent.stated.fill(std::nullopt);
+    agent.stated_any = true;
+    for (const v1::ChannelCapacity& capacity : change.capacities()) {
+      const uint32_t c = static_cast<uint32_t>(capacity.channel());
+      if (c < kChannels) agent.stated[c] = capacity.max_concurrent();  // a later entry wins
+    }
   }
-  if (!change.skills().empty()) {
-    *state.mutable_skills() = change.skills();
-    agent->skills = skill_sets_.intern(state.skills());
+  if (membership) {
+    recomputeMembership(agent);
+  } else if (!change.capacities().empty()) {
+    recomputeSlots(agent);
   }
-  if (!change.display_name().empty()) state.set_display_name(change.display_name());
-  const bool was_available = state.presence() == v1::PRESENCE_AVAILABLE;
-  countPresence(state.presence(), -1);
-  state.set_presence(change.presence());
-  countPresence(state.presence(), +1);
-  // Back from a break (or new) with nothing in hand: idle from now, so that a returning agent
-  // does not jump ahead of colleagues who have been waiting for work.
-  if (state.presence() == v1::PRESENCE_AVAILABLE && !was_available && agent->active == 0) {
-    setTimestamp(state.mutable_idle_since(), now);
+  if (!change.display_name().empty()) agent.display_name = change.display_name();
+  setPresence(agent, change.presence(), now);
+  noteAgent(agent, out);
+  const std::string_view causation = event.envelope().event_id();
+  std::vector<WorkEntry*> requeued;  // allocates only when an offline agent had offers
+  if (agent.presence == v1::PRESENCE_OFFLINE) {
+    // Gone: offers go back to the queue; work in hand stays (the helpdesk still shows it to
+    // the agent, who completes or transfers it when back).
+    for (size_t i = 0; i < agent.holding.size();) {
+      WorkEntry& entry = *agent.holding[i];
+      if (entry.phase != Phase::kOffered) {
+        ++i;
+        continue;
+      }
+      takeBack(entry, cause::kAgentOffline, now, causation, out);
+      requeued.push_back(&entry);
+    }
   }
-  list(*agent);
-  noteChangedAgent(out, agent->id);
-  matchAgent(*agent, now, event.envelope().event_id(), out);
+  list(agent);
+  for (WorkEntry* entry : requeued) matchItem(*entry, now, causation, out);
+  matchAgent(agent, now, causation, out);
+}
+
+DispatchEngine::WorkEntry* DispatchEngine::heldBy(const AgentRecord& agent,
+                                                  std::string_view work_item_id) const {
+  const uint32_t index = work_index_.find(work_item_id);
+  if (index == StringIndex::kNone) return nullptr;
+  WorkEntry* entry = entries_[index].get();
+  return entry->agent == &agent ? entry : nullptr;
 }
 
 void DispatchEngine::applyCompleted(const v1::AgentEvent& event, TimePoint now, Outcome& out) {
@@ -151,109 +299,549 @@ void DispatchEngine::applyCompleted(const v1::AgentEvent& event, TimePoint now, 
     return setDisposition(out, Disposition::kIgnored, reason::kMissingId,
                           "completion without work_item_id");
   }
-  auto it = agents_.find(std::string_view(event.agent_id()));
-  if (it == agents_.end()) {
+  AgentRecord* agent = findAgent(event.agent_id());
+  if (agent == nullptr) {
     return setDisposition(out, Disposition::kIgnored, reason::kUnknownAgent,
                           "completion from unknown agent '" + event.agent_id() + "'");
   }
-  AgentRecord& agent = it->second;
-  auto* items = agent.state.mutable_active_work_items();
-  const auto held = std::find_if(items->begin(), items->end(), [&](const v1::ActiveWork& w) {
-    return w.work_item_id() == work_item_id;
-  });
-  if (held == items->end()) {
+  WorkEntry* entry = heldBy(*agent, work_item_id);
+  if (entry == nullptr) {
     return setDisposition(
         out, Disposition::kIgnored, reason::kUnknownWorkItem,
         "agent '" + event.agent_id() + "' holds no work item '" + work_item_id + "'");
   }
-  unlist(agent);
-  const ChannelKey channel = held->channel();
-  items->erase(held);
-  --agent.active;
-  for (ChannelSlot& slot : agent.slots) {
-    if (slot.channel == channel && slot.used > 0) {
-      --slot.used;
-      break;
-    }
+  const std::string_view causation = event.envelope().event_id();
+  decide(*entry, v1::ASSIGNMENT_STATUS_COMPLETED, now, causation, out);
+  unlist(*agent);
+  releaseSlot(*agent, *entry, now);
+  heapRemove(*entry);
+  if (entry->phase == Phase::kOffered) {
+    --offered_count_;
+  } else {
+    --assigned_count_;
   }
-  if (auto holder = active_.find(std::string_view(work_item_id)); holder != active_.end()) {
-    active_.erase(holder);
+  work_index_.eraseHandle(entry->id_hash, entry->index);
+  if (entry->conversation_indexed) {
+    conversation_index_.eraseHandle(entry->conversation_hash, entry->index);
+    entry->conversation_indexed = false;
   }
-  if (agent.active == 0) setTimestamp(agent.state.mutable_idle_since(), now);
-  list(agent);
-  noteChangedAgent(out, agent.id);
-  rememberFinished(work_item_id, now, out);
-  matchAgent(agent, now, event.envelope().event_id(), out);
+  out.removed_work.emplace_back(entry->id);
+  freeEntry(*entry);
+  rememberFinished(entry->item.work_item_id(), entry->id_hash, now, out);
+  noteAgent(*agent, out);
+  matchAgent(*agent, now, causation, out);  // lists the agent again
 }
 
-void DispatchEngine::setDisposition(Outcome& out, Disposition disposition, std::string_view why,
-                                    std::string detail) {
-  out.disposition = disposition;
-  out.reason = why;
-  out.detail = std::move(detail);
+void DispatchEngine::applyAccepted(const v1::AgentEvent& event, TimePoint now, Outcome& out) {
+  const std::string& work_item_id = event.accepted().work_item_id();
+  AgentRecord* agent = findAgent(event.agent_id());
+  WorkEntry* entry = agent ? heldBy(*agent, work_item_id) : nullptr;
+  if (entry == nullptr || entry->phase != Phase::kOffered) {
+    return setDisposition(out, Disposition::kIgnored, reason::kUnknownOffer,
+                          "no offer of '" + work_item_id + "' to agent '" + event.agent_id() +
+                              "' is pending (never made, or lapsed)");
+  }
+  heapRemove(*entry);
+  entry->phase = Phase::kAssigned;
+  --offered_count_;
+  ++assigned_count_;
+  entry->decided_ns = toUnixNanos(now);
+  Decision& decision =
+      decide(*entry, v1::ASSIGNMENT_STATUS_ASSIGNED, now, event.envelope().event_id(), out);
+  decision.accepted = true;
+  entry->served = true;
+  noteWork(*entry, out);
+  noteAgent(*agent, out);
+}
+
+void DispatchEngine::applyRejected(const v1::AgentEvent& event, TimePoint now, Outcome& out) {
+  const std::string& work_item_id = event.rejected().work_item_id();
+  AgentRecord* agent = findAgent(event.agent_id());
+  WorkEntry* entry = agent ? heldBy(*agent, work_item_id) : nullptr;
+  if (entry == nullptr || entry->phase != Phase::kOffered) {
+    return setDisposition(out, Disposition::kIgnored, reason::kUnknownOffer,
+                          "no offer of '" + work_item_id + "' to agent '" + event.agent_id() +
+                              "' is pending (never made, or lapsed)");
+  }
+  const std::string_view causation = event.envelope().event_id();
+  entry->declined.push_back(agent);
+  takeBack(*entry, cause::kRejected, now, causation, out);
+  matchItem(*entry, now, causation, out);
+  matchAgent(*agent, now, causation, out);
+}
+
+void DispatchEngine::applyTransfer(const v1::AgentEvent& event, TimePoint now, Outcome& out) {
+  const v1::TransferRequested& transfer = event.transfer();
+  AgentRecord* agent = findAgent(event.agent_id());
+  WorkEntry* entry = agent ? heldBy(*agent, transfer.work_item_id()) : nullptr;
+  if (entry == nullptr) {
+    return setDisposition(
+        out, Disposition::kIgnored, reason::kUnknownWorkItem,
+        "agent '" + event.agent_id() + "' holds no work item '" + transfer.work_item_id() + "'");
+  }
+  uint32_t to_queue = kNone;
+  if (!transfer.to_queue_id().empty()) {
+    to_queue = queueIndex(transfer.to_queue_id());
+    if (to_queue == kNone) {
+      return setDisposition(out, Disposition::kIgnored, reason::kUnknownQueue,
+                            "transfer to unknown queue '" + transfer.to_queue_id() + "'");
+    }
+  }
+  const std::string_view causation = event.envelope().event_id();
+  AgentRecord* target =
+      transfer.to_agent_id().empty() ? nullptr : findAgent(transfer.to_agent_id());
+  const uint32_t channel = channelIndex(entry->channel);
+  const bool direct = target != nullptr && target->presence == v1::PRESENCE_AVAILABLE &&
+                      hasFreeSlot(*target, channel) && target != agent;
+  // The transferring agent handed the item on: it does not come back to them from the queue.
+  if (!declinedBy(*entry, agent)) entry->declined.push_back(agent);
+  if (to_queue != kNone && to_queue != entry->queue) {
+    const policy::Queue& queue = policy_->queues[to_queue];
+    entry->item.set_queue_id(queue.name);
+    entry->queue = to_queue;
+    const policy::WorkItemAttributes attributes(entry->item);
+    entry->item.set_priority(
+        policy::effectivePriority(queue, attributes, TimePoint::max(), TimePoint::min()).value);
+    entry->base_priority = entry->item.priority();
+  }
+  takeBack(*entry, cause::kTransferred, now, causation, out);
+  if (direct) {
+    Choice choice{target, kNone, kStrategyTransfer, 1};
+    give(*entry, choice, now, causation, out);
+  } else {
+    matchItem(*entry, now, causation, out);
+  }
+  matchAgent(*agent, now, causation, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy
+
+void DispatchEngine::loadPolicy() {
+  const policy::Policy& p = *policy_;
+  pools_.assign(p.pools.size(), PoolInfo{});
+  pool_channel_groups_.resize(p.pools.size() * (kChannels + 1));
+  pool_channel_free_.resize(p.pools.size() * (kChannels + 1));
+  for (size_t i = 0; i < p.pools.size(); ++i) {
+    const policy::Pool& pool = p.pools[i];
+    pools_[i].in_domain = pool.domain == domain_;
+    pools_[i].strategy = pool.strategy;
+    pools_[i].sticky_grace_ns = toNanos(pool.sticky_grace.value_or(p.defaults.sticky_grace));
+  }
+  queues_.assign(p.queues.size(), QueueInfo{});
+  queue_index_.clear();
+  std::vector<uint32_t> scratch;
+  for (size_t q = 0; q < p.queues.size(); ++q) {
+    const policy::Queue& queue = p.queues[q];
+    QueueInfo& info = queues_[q];
+    queue_index_.emplace(queue.name, static_cast<uint32_t>(q));
+    for (const std::string& name : queue.reach) {
+      if (const policy::Pool* pool = p.findPool(name)) {
+        info.reach.push_back(static_cast<uint32_t>(pool - p.pools.data()));
+      }
+    }
+    for (size_t steps = 0; steps <= queue.overflow.size(); ++steps) {
+      scratch.assign(info.reach.begin(), info.reach.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                                  info.reach.size(), steps + 1)));
+      info.reach_sets.push_back(pool_sets_.intern(scratch));
+    }
+    for (const policy::OverflowStep& step : queue.overflow) {
+      info.step_after.push_back(toNanos(step.after));
+    }
+    if (queue.sla_risk) {
+      info.has_risk = true;
+      info.risk_within = toNanos(queue.sla_risk->within);
+      info.risk_add = queue.sla_risk->add;
+    }
+    info.served_here = !info.reach.empty() && pools_[info.reach[0]].in_domain;
+  }
+}
+
+uint32_t DispatchEngine::queueIndex(std::string_view name) const {
+  auto it = queue_index_.find(name);
+  return it == queue_index_.end() ? kNone : it->second;
+}
+
+// Finds the entry's queue in the policy; an item whose queue the policy does not have (older
+// or newer policy) gets one by policy::selectQueue(), with priority and deadline recomputed.
+// `recompute`: recompute them anyway (the queue's definition changed).
+void DispatchEngine::resolveQueue(WorkEntry& entry, TimePoint now, bool recompute) {
+  (void)now;
+  v1::WorkItem& item = entry.item;
+  uint32_t q = queueIndex(item.queue_id());
+  const policy::WorkItemAttributes attributes(item);
+  if (q == kNone) {
+    if (const policy::Queue* selected = policy::selectQueue(*policy_, attributes)) {
+      q = static_cast<uint32_t>(selected - policy_->queues.data());
+      item.set_queue_id(selected->name);
+      recompute = true;
+    }
+  }
+  entry.queue = q;
+  if (q != kNone) {
+    const policy::Queue& queue = policy_->queues[q];
+    if (recompute) {
+      item.set_priority(
+          policy::effectivePriority(queue, attributes, TimePoint::max(), TimePoint::min()).value);
+    }
+    if (recompute || !isSet(item.sla_deadline())) {
+      const policy::SlaDeadline deadline =
+          policy::slaDeadline(*policy_, queue, item.channel(), toTimePoint(item.enqueued_at()));
+      setTimestamp(item.mutable_sla_deadline(), deadline.at);
+      item.set_after_hours(deadline.after_hours);
+    }
+  }
+  entry.base_priority = item.priority();
+  entry.enqueued_ns = toUnixNanos(item.enqueued_at());
+  entry.deadline_ns = toUnixNanos(item.sla_deadline());
+}
+
+void DispatchEngine::setPolicy(PolicyPtr policy, TimePoint now, Outcome& out) {
+  begin(out);
+  if (policy == nullptr || policy == policy_) return;
+  const PolicyPtr old = policy_;
+  retired_policy_ = old;
+  policy_ = std::move(policy);
+  loadPolicy();
+  for (const std::unique_ptr<WorkEntry>& owned : entries_) {
+    WorkEntry& entry = *owned;
+    if (entry.phase != Phase::kQueued && entry.phase != Phase::kOffered &&
+        entry.phase != Phase::kAssigned) {
+      continue;
+    }
+    const policy::Queue* before = old->findQueue(entry.item.queue_id());
+    const policy::Queue* after = policy_->findQueue(entry.item.queue_id());
+    const bool changed =
+        after == nullptr || before == nullptr || !policy::sameQueueDefinition(*before, *after);
+    resolveQueue(entry, now, changed);
+    if (changed) noteWork(entry, out);
+    if (entry.pool != kNone) {
+      // The holder's pool by name in the new policy (or none).
+      const std::string& name = old->pools[entry.pool].name;
+      const policy::Pool* pool = policy_->findPool(name);
+      entry.pool = pool ? static_cast<uint32_t>(pool - policy_->pools.data()) : kNone;
+    }
+  }
+  rebuildIndexes(toUnixNanos(now));
+  for (const std::unique_ptr<AgentRecord>& agent : agents_) noteAgent(*agent, out);
+  advance(now, out, /*rematch_due=*/false);
+  rebalance(now, out);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Restore
 
-bool DispatchEngine::restoreAgent(v1::AgentState state) {
-  if (state.pool_id() != pool_id_ || state.agent_id().empty() ||
-      agents_.find(std::string_view(state.agent_id())) != agents_.end()) {
+bool DispatchEngine::restoreAgent(const v1::AgentState& state) {
+  if (domainOf(state.domain()) != domain_ || state.agent_id().empty() ||
+      findAgent(state.agent_id()) != nullptr) {
     return false;
   }
-  insertAgent(std::move(state));
+  AgentRecord& agent = agentFor(state.agent_id());
+  --presence_counts_[v1::PRESENCE_UNSPECIFIED];
+  agent.presence = state.presence();
+  if (static_cast<size_t>(agent.presence) < presence_counts_.size()) {
+    ++presence_counts_[agent.presence];
+  }
+  agent.skill_names.assign(state.skills().begin(), state.skills().end());
+  agent.skills = skill_sets_.intern(agent.skill_names);
+  agent.stated_any = !state.capacities().empty();
+  for (const v1::ChannelCapacity& capacity : state.capacities()) {
+    const uint32_t c = static_cast<uint32_t>(capacity.channel());
+    if (c < kChannels) agent.stated[c] = capacity.max_concurrent();
+  }
+  agent.display_name = state.display_name();
+  agent.idle_since = isSet(state.idle_since()) ? toUnixNanos(state.idle_since()) : 0;
+  agent.last_assigned_at =
+      isSet(state.last_assigned_at()) ? toUnixNanos(state.last_assigned_at()) : 0;
   return true;
 }
 
-bool DispatchEngine::restoreQueued(v1::WorkItem item) {
-  const std::string_view id = item.work_item_id();
-  if (item.pool_id() != pool_id_ || id.empty() || queued_.find(id) != queued_.end() ||
-      active_.find(id) != active_.end()) {
+bool DispatchEngine::restoreWork(v1::WorkState state) {
+  const std::string& id = state.item().work_item_id();
+  if (id.empty() || domainOf(state.item().domain()) != domain_ ||
+      work_index_.find(id) != StringIndex::kNone) {
     return false;
   }
-  enqueue(std::move(item), /*attempt=*/1);
+  WorkEntry& entry = allocateEntry();
+  entry.item.Swap(state.mutable_item());
+  entry.id = entry.item.work_item_id();
+  entry.channel = entry.item.channel();
+  entry.skills = skill_sets_.intern(entry.item.required_skills());
+  entry.attempt = std::max<uint32_t>(1, state.attempt());
+  entry.served = state.served();
+  entry.decided_ns = isSet(state.decided_at()) ? toUnixNanos(state.decided_at()) : 0;
+  entry.expires_ns = toUnixNanos(state.offer_expires_at());
+  entry.strategy = staticStrategy(state.strategy());
+  entry.candidate_count = state.candidate_count();
+  for (const std::string& declined : state.declined_agent_ids()) {
+    if (AgentRecord* agent = findAgent(declined)) entry.declined.push_back(agent);
+  }
+  if (const policy::Pool* pool = policy_->findPool(state.pool_id())) {
+    entry.pool = static_cast<uint32_t>(pool - policy_->pools.data());
+  }
+  AgentRecord* holder = nullptr;
+  if (state.phase() == v1::WORK_PHASE_OFFERED || state.phase() == v1::WORK_PHASE_ASSIGNED) {
+    holder = findAgent(state.agent_id());
+  }
+  if (!isSet(entry.item.enqueued_at())) setTimestamp(entry.item.mutable_enqueued_at(), TimePoint{});
+  resolveQueue(entry, TimePoint{}, false);
+  const std::string& conversation = entry.item.conversation_id();
+  indexEntry(entry, StringIndex::hashOf(entry.item.work_item_id()),
+             conversation.empty() ? 0 : StringIndex::hashOf(conversation));
+  if (holder != nullptr) {
+    entry.agent = holder;
+    holder->holding.push_back(&entry);
+    if (state.phase() == v1::WORK_PHASE_OFFERED) {
+      entry.phase = Phase::kOffered;
+      ++offered_count_;
+    } else {
+      entry.phase = Phase::kAssigned;
+      ++assigned_count_;
+    }
+  } else {
+    // Queued, or held by an agent this state does not know: it waits again.
+    entry.phase = Phase::kQueued;
+    entry.pool = kNone;
+    ++queued_count_;
+    if (state.phase() != v1::WORK_PHASE_QUEUED) restore_fixups_.push_back(&entry);
+  }
   return true;
 }
 
 bool DispatchEngine::restoreFinished(const v1::FinishedWork& finished) {
-  const std::string& id = finished.work_item_id();
-  if (finished.pool_id() != pool_id_ || id.empty() || remembersFinished(id) ||
-      finished_by_sequence_.count(finished.sequence()) != 0) {
-    return false;
-  }
-  finished_.emplace(id, finished.sequence());
-  finished_by_sequence_.emplace(finished.sequence(), id);
-  next_finished_sequence_ = std::max(next_finished_sequence_, finished.sequence() + 1);
+  if (finished.work_item_id().empty() || domainOf(finished.domain()) != domain_) return false;
+  restored_finished_.push_back(finished);
   return true;
 }
 
-void DispatchEngine::rebalance(TimePoint now, Outcome& out) {
-  out.clear();
-  std::vector<QueueRank> order;
-  order.reserve(queued_.size());
-  for (auto& [id, entry] : queued_) order.push_back(entry.rank);
-  std::sort(order.begin(), order.end());
-  // matchItem() erases only the entry it serves, so the other entries stay valid.
-  for (const QueueRank& rank : order) matchItem(*rank.entry, now, {}, out);
+void DispatchEngine::restored(TimePoint now, Outcome& out) {
+  begin(out);
+  std::sort(restored_finished_.begin(), restored_finished_.end(),
+            [](const v1::FinishedWork& a, const v1::FinishedWork& b) {
+              return a.sequence() < b.sequence();
+            });
+  for (const v1::FinishedWork& finished : restored_finished_) {
+    const uint64_t hash = StringIndex::hashOf(finished.work_item_id());
+    if (remembersFinished(finished.work_item_id(), hash)) continue;
+    insertFinished(finished.work_item_id(), hash, finished.sequence(),
+                   toUnixNanos(finished.finished_at()), &out, /*restoring=*/true);
+    next_finished_sequence_ = std::max(next_finished_sequence_, finished.sequence() + 1);
+  }
+  restored_finished_.clear();
+  restored_finished_.shrink_to_fit();
+  rebuildIndexes(toUnixNanos(now));
+  for (WorkEntry* entry : restore_fixups_) noteWork(*entry, out);
+  restore_fixups_.clear();
+  advance(now, out, /*rematch_due=*/false);
+  rebalance(now, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Persistence and publication
+
+bool DispatchEngine::agentState(std::string_view agent_id, v1::AgentState& out) const {
+  const AgentRecord* agent = findAgent(agent_id);
+  if (agent == nullptr) return false;
+  out.Clear();
+  out.set_agent_id(agent->id);
+  out.set_domain(domain_);
+  out.set_presence(agent->presence);
+  for (size_t c = 0; c < kChannels; ++c) {
+    if (!agent->stated[c]) continue;
+    v1::ChannelCapacity* capacity = out.add_capacities();
+    capacity->set_channel(static_cast<v1::Channel>(c));
+    capacity->set_max_concurrent(*agent->stated[c]);
+  }
+  for (const std::string& skill : agent->skill_names) out.add_skills(skill);
+  out.set_display_name(agent->display_name);
+  for (const WorkEntry* entry : agent->holding) {
+    v1::ActiveWork* work = out.add_active_work_items();
+    work->set_work_item_id(entry->item.work_item_id());
+    work->set_channel(entry->item.channel());
+    setIfSet(work->mutable_assigned_at(), entry->decided_ns);
+    work->set_attempt(entry->attempt);
+    if (entry->phase == Phase::kOffered) {
+      work->set_offered(true);
+      setIfSet(work->mutable_offer_expires_at(), entry->expires_ns);
+    }
+  }
+  setIfSet(out.mutable_idle_since(), agent->idle_since);
+  setIfSet(out.mutable_last_assigned_at(), agent->last_assigned_at);
+  return true;
+}
+
+bool DispatchEngine::workState(std::string_view work_item_id, v1::WorkState& out) const {
+  const uint32_t index = work_index_.find(work_item_id);
+  if (index == StringIndex::kNone) return false;
+  const WorkEntry& entry = *entries_[index];
+  out.Clear();
+  *out.mutable_item() = entry.item;
+  switch (entry.phase) {
+    case Phase::kQueued: out.set_phase(v1::WORK_PHASE_QUEUED); break;
+    case Phase::kOffered: out.set_phase(v1::WORK_PHASE_OFFERED); break;
+    case Phase::kAssigned: out.set_phase(v1::WORK_PHASE_ASSIGNED); break;
+    default: break;
+  }
+  if (entry.agent != nullptr) out.set_agent_id(entry.agent->id);
+  out.set_attempt(entry.attempt);
+  if (entry.phase != Phase::kQueued) {
+    setIfSet(out.mutable_decided_at(), entry.decided_ns);
+    if (entry.pool != kNone) out.set_pool_id(policy_->pools[entry.pool].name);
+    out.set_strategy(std::string(entry.strategy));
+    out.set_candidate_count(entry.candidate_count);
+  }
+  if (entry.phase == Phase::kOffered) setIfSet(out.mutable_offer_expires_at(), entry.expires_ns);
+  for (const AgentRecord* agent : entry.declined) out.add_declined_agent_ids(agent->id);
+  out.set_served(entry.served);
+  return true;
+}
+
+void DispatchEngine::finishedWork(const FinishedNote& note, v1::FinishedWork& out) const {
+  out.Clear();
+  out.set_work_item_id(std::string(note.work_item_id));
+  out.set_domain(domain_);
+  out.set_sequence(note.sequence);
+  setTimestamp(out.mutable_finished_at(), note.finished_at);
+}
+
+const v1::WorkItem& DispatchEngine::decisionItem(const Decision& decision) const {
+  return entries_[decision.work]->item;
+}
+
+void DispatchEngine::buildAssignment(const Decision& d, v1::Assignment& out) const {
+  const v1::WorkItem& item = decisionItem(d);
+  out.Clear();
+  std::string* id = out.mutable_assignment_id();
+  id->reserve(d.work_item_id.size() + 16);
+  id->append(d.work_item_id);
+  id->push_back('/');
+  id->append(std::to_string(d.attempt));
+  id->push_back('/');
+  id->append(statusWord(d.status));
+  v1::Envelope* envelope = out.mutable_envelope();
+  envelope->set_event_id(*id);
+  envelope->set_trace_id(item.envelope().trace_id());
+  setTimestamp(envelope->mutable_created_at(), d.decided_at);
+  if (item.envelope().has_received_at()) {
+    *envelope->mutable_received_at() = item.envelope().received_at();
+  }
+  envelope->set_producer(std::string(kProducer));
+  envelope->set_causation_id(std::string(d.causation_id));
+  out.set_work_item_id(std::string(d.work_item_id));
+  out.set_agent_id(std::string(d.agent_id));
+  out.set_pool_id(std::string(d.pool_id));
+  out.set_queue_id(std::string(d.queue_id));
+  out.set_customer_id(item.customer_id());
+  out.set_conversation_id(item.conversation_id());
+  out.set_channel(d.channel);
+  out.set_status(d.status);
+  setTimestamp(out.mutable_decided_at(), d.decided_at);
+
+  v1::AssignmentReason* why = out.mutable_reason();
+  why->set_strategy(std::string(d.strategy));
+  why->set_candidate_count(d.candidate_count);
+  setDuration(
+      why->mutable_waited(),
+      std::max(std::chrono::nanoseconds(0),
+               std::chrono::duration_cast<std::chrono::nanoseconds>(d.decided_at - d.enqueued_at)));
+  why->set_overflowed(d.overflowed);
+  why->set_queue_id(std::string(d.queue_id));
+  why->set_pool_id(std::string(d.pool_id));
+  why->set_overflow_step(d.overflow_step);
+  why->set_priority(d.priority);
+  why->set_sla_at_risk(d.sla_at_risk);
+  why->set_after_hours(d.after_hours);
+  why->set_cause(std::string(d.cause));
+  why->set_attempt(d.attempt);
+  if (d.sla_deadline != TimePoint{}) setTimestamp(why->mutable_sla_deadline(), d.sla_deadline);
+
+  std::string detail;
+  switch (d.status) {
+    case v1::ASSIGNMENT_STATUS_OFFERED:
+    case v1::ASSIGNMENT_STATUS_ASSIGNED:
+      if (d.strategy == kStrategySticky) {
+        detail = "the customer's last agent, within the sticky grace";
+      } else if (d.strategy == kStrategyTransfer) {
+        detail = "transferred to this agent by name";
+      } else {
+        detail = "best of " + std::to_string(d.candidate_count) + " eligible agent(s) of pool '" +
+                 std::string(d.pool_id) + "' by " + std::string(d.strategy);
+      }
+      if (d.overflowed) detail += " (overflow step " + std::to_string(d.overflow_step) + ")";
+      if (d.accepted) detail = "offer accepted; " + detail;
+      break;
+    case v1::ASSIGNMENT_STATUS_REQUEUED: detail = "back to queue: " + std::string(d.cause); break;
+    case v1::ASSIGNMENT_STATUS_COMPLETED: detail = "completed by the agent"; break;
+    case v1::ASSIGNMENT_STATUS_APPENDED:
+      detail = "follow-up of a conversation the agent has in hand";
+      break;
+    default: break;
+  }
+  why->set_detail(std::move(detail));
+}
+
+bool DispatchEngine::buildCustomerEvent(const Decision& d, v1::CustomerEvent& out) const {
+  const v1::WorkItem& item = decisionItem(d);
+  if (item.customer_id().empty()) return false;
+  const bool served =
+      d.status == v1::ASSIGNMENT_STATUS_ASSIGNED || d.status == v1::ASSIGNMENT_STATUS_APPENDED;
+  if (!served && d.status != v1::ASSIGNMENT_STATUS_COMPLETED) return false;
+  out.Clear();
+  const std::string assignment_id = std::string(d.work_item_id) + "/" + std::to_string(d.attempt) +
+                                    "/" + std::string(statusWord(d.status));
+  v1::Envelope* envelope = out.mutable_envelope();
+  envelope->set_event_id(assignment_id + "/customer");
+  envelope->set_trace_id(item.envelope().trace_id());
+  setTimestamp(envelope->mutable_created_at(), d.decided_at);
+  envelope->set_producer(std::string(kProducer));
+  envelope->set_causation_id(assignment_id);
+  out.set_customer_id(item.customer_id());
+  if (served) {
+    v1::ServedBy* by = out.mutable_served();
+    by->set_agent_id(std::string(d.agent_id));
+    by->set_work_item_id(std::string(d.work_item_id));
+    by->set_conversation_id(item.conversation_id());
+    setTimestamp(by->mutable_at(), d.decided_at);
+  } else {
+    v1::WorkFinished* finished = out.mutable_finished();
+    finished->set_agent_id(std::string(d.agent_id));
+    finished->set_work_item_id(std::string(d.work_item_id));
+    finished->set_conversation_id(item.conversation_id());
+    setTimestamp(finished->mutable_at(), d.decided_at);
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reads
 
-const v1::AgentState* DispatchEngine::agent(std::string_view agent_id) const {
-  auto it = agents_.find(agent_id);
-  return it == agents_.end() ? nullptr : &it->second.state;
-}
-
-const v1::WorkItem* DispatchEngine::queuedItem(std::string_view work_item_id) const {
-  auto it = queued_.find(work_item_id);
-  return it == queued_.end() ? nullptr : &it->second.item;
+void DispatchEngine::queueStats(std::vector<QueueStats>& out) const {
+  out.clear();
+  for (const std::unique_ptr<WorkEntry>& owned : entries_) {
+    const WorkEntry& entry = *owned;
+    if (entry.phase != Phase::kQueued) continue;
+    const std::string_view queue = entry.item.queue_id();
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const QueueStats& s) { return s.queue == queue; });
+    const TimePoint enqueued = fromNanos(entry.enqueued_ns);
+    if (it == out.end()) {
+      out.push_back(QueueStats{queue, 1, enqueued});
+    } else {
+      ++it->depth;
+      it->oldest_enqueued_at = std::min(it->oldest_enqueued_at, enqueued);
+    }
+  }
 }
 
 std::optional<TimePoint> DispatchEngine::oldestEnqueuedAt() const {
-  if (queued_by_age_.empty()) return std::nullopt;
-  return TimePoint(std::chrono::duration_cast<Clock::duration>(
-      std::chrono::nanoseconds(queued_by_age_.begin()->first)));
+  std::optional<int64_t> oldest;
+  for (const std::unique_ptr<WorkEntry>& entry : entries_) {
+    if (entry->phase == Phase::kQueued && (!oldest || entry->enqueued_ns < *oldest)) {
+      oldest = entry->enqueued_ns;
+    }
+  }
+  if (!oldest) return std::nullopt;
+  return fromNanos(*oldest);
 }
 
 size_t DispatchEngine::agentCount(v1::Presence presence) const {
@@ -261,321 +849,825 @@ size_t DispatchEngine::agentCount(v1::Presence presence) const {
   return index < presence_counts_.size() ? presence_counts_[index] : 0;
 }
 
+DispatchEngine::Occupancy DispatchEngine::occupancy() const {
+  Occupancy result;
+  for (const std::unique_ptr<AgentRecord>& agent : agents_) {
+    if (agent->presence != v1::PRESENCE_AVAILABLE) continue;
+    result.used += agent->active;
+    if (agent->any_channel) {
+      result.total += 1;
+    } else {
+      for (const Slot& slot : agent->slots) result.total += slot.max;
+    }
+  }
+  return result;
+}
+
+size_t DispatchEngine::strandedCount() const {
+  size_t count = 0;
+  for (const std::unique_ptr<WorkEntry>& entry : entries_) {
+    if (entry->phase != Phase::kQueued) continue;
+    if (entry->queue == kNone || !queues_[entry->queue].served_here) ++count;
+  }
+  return count;
+}
+
 bool DispatchEngine::remembersFinished(std::string_view work_item_id) const {
-  return finished_.find(work_item_id) != finished_.end();
+  return finished_index_.find(work_item_id) != StringIndex::kNone;
+}
+
+bool DispatchEngine::remembersFinished(std::string_view work_item_id, uint64_t hash) const {
+  return finished_index_.find(work_item_id, hash) != StringIndex::kNone;
+}
+
+const v1::WorkItem* DispatchEngine::workItem(std::string_view work_item_id) const {
+  const uint32_t index = work_index_.find(work_item_id);
+  return index == StringIndex::kNone ? nullptr : &entries_[index]->item;
+}
+
+std::optional<TimePoint> DispatchEngine::nextTimer() const {
+  if (heap_.empty()) return std::nullopt;
+  return fromNanos(heap_.front().at);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Agents and their index
+// Agents
 
-DispatchEngine::AgentRecord& DispatchEngine::insertAgent(v1::AgentState state) {
-  std::string key = state.agent_id();
-  auto [it, inserted] = agents_.try_emplace(std::move(key));
-  AgentRecord& agent = it->second;
-  agent.id = it->first;
-  agent.state = std::move(state);
-  agent.skills = skill_sets_.intern(agent.state.skills());
-  rebuildSlots(agent);
-  for (const v1::ActiveWork& work : agent.state.active_work_items()) {
-    active_.emplace(work.work_item_id(), &agent);
-  }
-  countPresence(agent.state.presence(), +1);
-  list(agent);
+DispatchEngine::AgentRecord* DispatchEngine::findAgent(std::string_view id) const {
+  const uint32_t index = agent_index_.find(id);
+  return index == StringIndex::kNone ? nullptr : agents_[index].get();
+}
+
+DispatchEngine::AgentRecord& DispatchEngine::agentFor(std::string_view id) {
+  if (AgentRecord* agent = findAgent(id)) return *agent;
+  auto owned = std::make_unique<AgentRecord>();
+  AgentRecord& agent = *owned;
+  agent.index = static_cast<uint32_t>(agents_.size());
+  agent.id.assign(id);
+  agents_.push_back(std::move(owned));
+  agent_index_.insert(&agent.id, agent.index);
+  ++presence_counts_[v1::PRESENCE_UNSPECIFIED];
+  recomputeMembership(agent);
   return agent;
 }
 
-void DispatchEngine::rebuildSlots(AgentRecord& agent) {
-  agent.slots.clear();
-  for (const v1::ChannelCapacity& capacity : agent.state.capacities()) {
-    const ChannelKey channel = capacity.channel();
-    auto slot = std::find_if(agent.slots.begin(), agent.slots.end(),
-                             [&](const ChannelSlot& s) { return s.channel == channel; });
-    if (slot == agent.slots.end()) {
-      agent.slots.push_back(ChannelSlot{channel, capacity.max_concurrent(), 0});
-    } else {
-      slot->max = capacity.max_concurrent();  // a later entry for the same channel wins
+void DispatchEngine::recomputeMembership(AgentRecord& agent) {
+  agent.pools.clear();
+  const policy::Policy& p = *policy_;
+  for (size_t i = 0; i < p.pools.size(); ++i) {
+    if (pools_[i].in_domain && p.pools[i].admits(agent.id, agent.skill_names)) {
+      agent.pools.push_back(static_cast<uint32_t>(i));
     }
   }
-  agent.active = static_cast<uint32_t>(agent.state.active_work_items_size());
-  for (const v1::ActiveWork& work : agent.state.active_work_items()) {
-    for (ChannelSlot& slot : agent.slots) {
-      if (slot.channel == work.channel()) {
-        ++slot.used;
+  std::vector<uint32_t> members = agent.pools;
+  agent.pool_set = pool_sets_.intern(members);
+  agent.group_of.assign(agent.pools.size() * (kChannels + 1), kNone);
+  agent.compat = compatFor(agent.skills, agent.pool_set);
+  recomputeSlots(agent);
+}
+
+// Capacity per channel: the first member pool (policy order) that lists the channel, else the
+// agent's stated capacity. With neither for any channel: one item of any channel.
+void DispatchEngine::recomputeSlots(AgentRecord& agent) {
+  const policy::Policy& p = *policy_;
+  bool known = agent.stated_any;
+  for (size_t c = 0; c < kChannels; ++c) {
+    std::optional<uint32_t> max;
+    for (uint32_t pool : agent.pools) {
+      if (const auto& capacity = p.pools[pool].capacity.get(static_cast<v1::Channel>(c))) {
+        max = *capacity;
         break;
       }
     }
+    if (max) {
+      known = true;
+    } else if (agent.stated_any) {
+      max = agent.stated[c].value_or(0);
+    }
+    agent.slots[c] = Slot{max.value_or(0), 0};
   }
+  agent.any_channel = !known;
+  agent.active = static_cast<uint32_t>(agent.holding.size());
+  for (const WorkEntry* entry : agent.holding)
+    ++agent.slots[channelIndex(entry->channel)].used;
 }
 
-bool DispatchEngine::hasFreeSlot(const AgentRecord& agent, ChannelKey channel) const {
-  if (agent.slots.empty()) return agent.active == 0;
-  for (const ChannelSlot& slot : agent.slots) {
-    if (slot.channel == channel) return slot.used < slot.max;
+bool DispatchEngine::hasFreeSlot(const AgentRecord& agent, uint32_t channel) const {
+  if (agent.any_channel) return agent.active == 0;
+  const Slot& slot = agent.slots[channel];
+  return slot.used < slot.max;
+}
+
+bool DispatchEngine::hasAnyFreeSlot(const AgentRecord& agent) const {
+  if (agent.any_channel) return agent.active == 0;
+  for (const Slot& slot : agent.slots) {
+    if (slot.used < slot.max) return true;
   }
   return false;
 }
 
-bool DispatchEngine::hasAnyFreeSlot(const AgentRecord& agent) const {
-  if (agent.slots.empty()) return agent.active == 0;
-  return std::any_of(agent.slots.begin(), agent.slots.end(),
-                     [](const ChannelSlot& s) { return s.used < s.max; });
+// (a, b) of a pool's strategy, smaller first:
+//   longest-idle  (busy, busy ? last_assigned_at : idle_since)
+//   least-busy    (items in hand, busy ? last_assigned_at : idle_since)
+//   round-robin   (ever assigned, last_assigned_at)
+DispatchEngine::AgentRank DispatchEngine::agentRank(const AgentRecord& agent, uint32_t pool) const {
+  const bool busy = agent.active > 0;
+  const int64_t since = busy ? agent.last_assigned_at : agent.idle_since;
+  AgentRank rank{0, 0, agent.id, const_cast<AgentRecord*>(&agent)};
+  switch (pools_[pool].strategy) {
+    case policy::Strategy::kLongestIdle:
+      rank.a = busy ? 1 : 0;
+      rank.b = since;
+      break;
+    case policy::Strategy::kLeastBusy:
+      rank.a = agent.active;
+      rank.b = since;
+      break;
+    case policy::Strategy::kRoundRobin:
+      rank.a = agent.last_assigned_at != 0 ? 1 : 0;
+      rank.b = agent.last_assigned_at;
+      break;
+  }
+  return rank;
+}
+
+uint32_t DispatchEngine::agentGroup(uint32_t pool, uint32_t channel, SkillSetId skills) {
+  const uint64_t key = (uint64_t{pool} << 40) | (uint64_t{channel} << 32) | skills;
+  auto [it, inserted] =
+      agent_group_index_.try_emplace(key, static_cast<uint32_t>(agent_groups_.size()));
+  if (inserted) {
+    AgentGroup& group = agent_groups_.emplace_back();
+    group.pool = pool;
+    group.channel = channel;
+    group.skills = skills;
+    pool_channel_groups_[pool * (kChannels + 1) + channel].push_back(it->second);
+  }
+  return it->second;
 }
 
 void DispatchEngine::unlist(AgentRecord& agent) {
-  for (const GroupKey& group : agent.listed_groups) {
-    auto it = free_agents_.find(group);
-    if (it == free_agents_.end()) continue;
-    if (auto node = it->second.extract(agent.listed_rank)) spare_nodes_.push_back(std::move(node));
-    // Empty groups go, so that scans only visit groups with someone free.
-    if (it->second.empty()) free_agents_.erase(it);
+  for (const auto& [group, position] : agent.listed) {
+    AgentGroup& g = agent_groups_[group];
+    spare_agent_nodes_.push_back(g.agents.extract(position));
+    --pool_channel_free_[g.pool * (kChannels + 1) + g.channel];
   }
-  agent.listed_groups.clear();
+  agent.listed.clear();
 }
 
 void DispatchEngine::list(AgentRecord& agent) {
-  if (agent.state.presence() != v1::PRESENCE_AVAILABLE) return;
-  const bool busy = agent.active > 0;
-  agent.listed_rank = AgentRank{
-      busy,
-      busy ? toUnixNanos(agent.state.last_assigned_at()) : toUnixNanos(agent.state.idle_since()),
-      agent.id, &agent};
-  auto add = [&](ChannelKey channel) {
-    const GroupKey group{channel, agent.skills};
-    AgentSet& set = free_agents_[group];
-    if (spare_nodes_.empty()) {
-      set.insert(agent.listed_rank);
-    } else {
-      AgentSet::node_type node = std::move(spare_nodes_.back());
-      spare_nodes_.pop_back();
-      node.value() = agent.listed_rank;
-      set.insert(std::move(node));
+  if (agent.presence != v1::PRESENCE_AVAILABLE) return;
+  for (size_t p = 0; p < agent.pools.size(); ++p) {
+    const uint32_t pool = agent.pools[p];
+    const AgentRank rank = agentRank(agent, pool);
+    auto add = [&](uint32_t channel) {
+      uint32_t& cached = agent.group_of[p * (kChannels + 1) + channel];
+      if (cached == kNone) cached = agentGroup(pool, channel, agent.skills);
+      const uint32_t group = cached;
+      AgentSet& set = agent_groups_[group].agents;
+      AgentSet::iterator position;
+      if (spare_agent_nodes_.empty()) {
+        position = set.insert(rank).first;
+      } else {
+        AgentSet::node_type node = std::move(spare_agent_nodes_.back());
+        spare_agent_nodes_.pop_back();
+        node.value() = rank;
+        position = set.insert(std::move(node)).position;
+      }
+      agent.listed.emplace_back(group, position);
+      ++pool_channel_free_[pool * (kChannels + 1) + channel];
+    };
+    if (agent.any_channel) {
+      if (agent.active == 0) add(kAnyChannel);
+      continue;
     }
-    agent.listed_groups.push_back(group);
-  };
-  if (agent.slots.empty()) {
-    if (agent.active == 0) add(kAnyChannel);
-    return;
-  }
-  for (const ChannelSlot& slot : agent.slots) {
-    if (slot.used < slot.max) add(slot.channel);
+    for (uint32_t c = 0; c < kChannels; ++c) {
+      if (agent.slots[c].used < agent.slots[c].max) add(c);
+    }
   }
 }
 
-void DispatchEngine::countPresence(v1::Presence presence, int delta) {
-  const auto index = static_cast<size_t>(presence);
-  if (index >= presence_counts_.size()) return;
-  if (delta > 0) {
-    ++presence_counts_[index];
-  } else if (presence_counts_[index] > 0) {
-    --presence_counts_[index];
+void DispatchEngine::setPresence(AgentRecord& agent, v1::Presence presence, TimePoint now) {
+  const bool was_available = agent.presence == v1::PRESENCE_AVAILABLE;
+  if (static_cast<size_t>(agent.presence) < presence_counts_.size() &&
+      presence_counts_[agent.presence] > 0) {
+    --presence_counts_[agent.presence];
   }
+  agent.presence = presence;
+  if (static_cast<size_t>(presence) < presence_counts_.size()) ++presence_counts_[presence];
+  // Back from a break (or new) with nothing in hand: idle from now, so that a returning agent
+  // does not jump ahead of colleagues who have been waiting for work.
+  if (presence == v1::PRESENCE_AVAILABLE && !was_available && agent.active == 0) {
+    agent.idle_since = toUnixNanos(now);
+  }
+}
+
+void DispatchEngine::holdSlot(AgentRecord& agent, WorkEntry& entry) {
+  ++agent.active;
+  ++agent.slots[channelIndex(entry.channel)].used;
+  agent.holding.push_back(&entry);
+}
+
+void DispatchEngine::releaseSlot(AgentRecord& agent, WorkEntry& entry, TimePoint now) {
+  if (agent.active > 0) --agent.active;
+  Slot& slot = agent.slots[channelIndex(entry.channel)];
+  if (slot.used > 0) --slot.used;
+  auto it = std::find(agent.holding.begin(), agent.holding.end(), &entry);
+  if (it != agent.holding.end()) agent.holding.erase(it);
+  if (agent.active == 0) agent.idle_since = toUnixNanos(now);
+}
+
+bool DispatchEngine::isMember(const AgentRecord& agent, uint32_t pool) const {
+  return std::find(agent.pools.begin(), agent.pools.end(), pool) != agent.pools.end();
+}
+
+bool DispatchEngine::declinedBy(const WorkEntry& entry, const AgentRecord* agent) {
+  return std::find(entry.declined.begin(), entry.declined.end(), agent) != entry.declined.end();
+}
+
+bool DispatchEngine::eligibleIn(const AgentRecord& agent, const WorkEntry& entry,
+                                uint32_t pool) const {
+  return agent.presence == v1::PRESENCE_AVAILABLE && isMember(agent, pool) &&
+         hasFreeSlot(agent, channelIndex(entry.channel)) &&
+         skill_sets_.covers(agent.skills, entry.skills) && !declinedBy(entry, &agent);
+}
+
+DispatchEngine::Compat* DispatchEngine::compatFor(SkillSetId skills, SetId pools) {
+  return &compat_[(uint64_t{skills} << 32) | pools];
+}
+
+void DispatchEngine::noteAgent(AgentRecord& agent, Outcome& out) {
+  if (agent.noted_call == call_) return;
+  agent.noted_call = call_;
+  out.changed_agents.emplace_back(agent.id);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Queue
+// Work
 
-DispatchEngine::QueuedEntry& DispatchEngine::enqueue(v1::WorkItem item, uint32_t attempt) {
-  std::string key = item.work_item_id();
-  auto [it, inserted] = queued_.try_emplace(std::move(key));
-  QueuedEntry& entry = it->second;
-  entry.item = std::move(item);
-  entry.attempt = attempt;
-  entry.rank =
-      QueueRank{entry.item.priority(), toUnixNanos(entry.item.enqueued_at()), it->first, &entry};
-  entry.group = GroupKey{entry.item.channel(), skill_sets_.intern(entry.item.required_skills())};
-  queue_groups_[entry.group].insert(entry.rank);
-  queued_by_age_.emplace(entry.rank.enqueued_at, it->first);
-  return entry;
+DispatchEngine::WorkEntry& DispatchEngine::allocateEntry() {
+  WorkEntry* entry;
+  if (!free_entries_.empty()) {
+    entry = entries_[free_entries_.back()].get();
+    free_entries_.pop_back();
+  } else {
+    entries_.push_back(std::make_unique<WorkEntry>());
+    entry = entries_.back().get();
+    entry->index = static_cast<uint32_t>(entries_.size() - 1);
+  }
+  entry->phase = Phase::kFree;  // callers set the real phase
+  entry->queue = kNone;
+  entry->skills = SkillSets::kEmpty;
+  entry->base_priority = entry->priority = 0;
+  entry->at_risk = false;
+  entry->steps = 0;
+  entry->enqueued_ns = entry->deadline_ns = 0;
+  entry->group = kNone;
+  entry->attempt = 1;
+  entry->agent = nullptr;
+  entry->pool = kNone;
+  entry->strategy = {};
+  entry->candidate_count = 0;
+  entry->decided_ns = entry->expires_ns = 0;
+  entry->served = false;
+  entry->declined.clear();
+  entry->id_hash = entry->conversation_hash = 0;
+  entry->conversation_indexed = false;
+  entry->timer_ns = 0;
+  entry->heap_pos = kNone;
+  entry->noted_call = 0;
+  return *entry;
 }
 
-void DispatchEngine::dequeue(QueuedEntry& entry) {
-  if (auto group = queue_groups_.find(entry.group); group != queue_groups_.end()) {
-    group->second.erase(entry.rank);
-    if (group->second.empty()) queue_groups_.erase(group);
+// The entry's views stay valid until the next call (decisions and outcome lists use them).
+void DispatchEngine::freeEntry(WorkEntry& entry) {
+  entry.phase = Phase::kTransient;
+  released_entries_.push_back(entry.index);
+}
+
+void DispatchEngine::indexEntry(WorkEntry& entry, uint64_t id_hash, uint64_t conversation_hash) {
+  entry.id_hash = id_hash;
+  entry.conversation_hash = conversation_hash;
+  work_index_.insert(&entry.item.work_item_id(), id_hash, entry.index);
+  const std::string& conversation = entry.item.conversation_id();
+  if (!conversation.empty() &&
+      conversation_index_.find(conversation, conversation_hash) == StringIndex::kNone) {
+    conversation_index_.insert(&conversation, conversation_hash, entry.index);
+    entry.conversation_indexed = true;
   }
-  queued_by_age_.erase({entry.rank.enqueued_at, entry.rank.id});
-  queued_.erase(queued_.find(entry.rank.id));  // destroys entry (and the key rank.id views)
+}
+
+std::span<const uint32_t> DispatchEngine::reachOf(const WorkEntry& entry) const {
+  if (entry.queue == kNone) return {};
+  const std::vector<uint32_t>& reach = queues_[entry.queue].reach;
+  return std::span<const uint32_t>(reach.data(), std::min<size_t>(reach.size(), entry.steps + 1));
+}
+
+// Recomputes what time changes about a queued item: overflow steps in force, SLA risk, the
+// effective priority, and so its group and rank.
+void DispatchEngine::refresh(WorkEntry& entry, int64_t now_ns) {
+  SetId pools = IdSets::kEmpty;
+  entry.steps = 0;
+  entry.at_risk = false;
+  int64_t priority = entry.base_priority;
+  if (entry.queue != kNone) {
+    const QueueInfo& info = queues_[entry.queue];
+    const int64_t waited = now_ns - entry.enqueued_ns;
+    while (entry.steps < info.step_after.size() && waited >= info.step_after[entry.steps]) {
+      ++entry.steps;
+    }
+    pools = info.reach_sets[entry.steps];
+    if (info.has_risk && now_ns >= entry.deadline_ns - info.risk_within) {
+      entry.at_risk = true;
+      priority += info.risk_add;
+    }
+  }
+  entry.priority = clampPriority(priority);
+  entry.group = itemGroup(channelIndex(entry.channel), entry.skills, pools);
+  entry.rank = QueueRank{policy::QueueRankKey{entry.priority, fromNanos(entry.enqueued_ns),
+                                              fromNanos(entry.deadline_ns), entry.id},
+                         &entry, !entry.declined.empty()};
+}
+
+uint32_t DispatchEngine::itemGroup(uint32_t channel, SkillSetId skills, SetId pools) {
+  const uint64_t key = (uint64_t{skills} << 34) | (uint64_t{pools} << 4) | channel;
+  auto [it, inserted] =
+      item_group_index_.try_emplace(key, static_cast<uint32_t>(item_groups_.size()));
+  if (inserted) {
+    ItemGroup& group = item_groups_.emplace_back();
+    group.channel = channel;
+    group.skills = skills;
+    group.pools = pools;
+  }
+  return it->second;
+}
+
+void DispatchEngine::enqueue(WorkEntry& entry, int64_t now_ns) {
+  if (entry.phase != Phase::kQueued) ++queued_count_;
+  entry.phase = Phase::kQueued;
+  refresh(entry, now_ns);
+  insertQueued(entry);
+  scheduleTimer(entry);
+}
+
+// Into its item group (refresh() chose the group and rank), reusing a spare node.
+void DispatchEngine::insertQueued(WorkEntry& entry) {
+  QueueSet& set = item_groups_[entry.group].items;
+  if (spare_item_nodes_.empty()) {
+    entry.queued_at = set.insert(entry.rank).first;
+  } else {
+    QueueSet::node_type node = std::move(spare_item_nodes_.back());
+    spare_item_nodes_.pop_back();
+    node.value() = entry.rank;
+    entry.queued_at = set.insert(std::move(node)).position;
+  }
+}
+
+// Out of its group (not of the engine): it is being re-ranked, offered or assigned.
+void DispatchEngine::unqueue(WorkEntry& entry) {
+  if (entry.group == kNone) return;
+  spare_item_nodes_.push_back(item_groups_[entry.group].items.extract(entry.queued_at));
+  entry.group = kNone;
+}
+
+void DispatchEngine::noteWork(WorkEntry& entry, Outcome& out) {
+  if (entry.noted_call == call_) return;
+  entry.noted_call = call_;
+  out.changed_work.emplace_back(entry.id);
+}
+
+// The next moment something about the entry changes by itself: an overflow step, the SLA-risk
+// boost (queued), or the offer's expiry (offered).
+void DispatchEngine::scheduleTimer(WorkEntry& entry) {
+  std::optional<int64_t> next;
+  if (entry.phase == Phase::kOffered) {
+    next = entry.expires_ns;
+  } else if (entry.phase == Phase::kQueued && entry.queue != kNone) {
+    const QueueInfo& info = queues_[entry.queue];
+    if (entry.steps < info.step_after.size()) {
+      next = entry.enqueued_ns + info.step_after[entry.steps];
+    }
+    if (info.has_risk && !entry.at_risk) {
+      const int64_t risk = entry.deadline_ns - info.risk_within;
+      next = next ? std::min(*next, risk) : risk;
+    }
+  }
+  if (!next) return heapRemove(entry);
+  entry.timer_ns = *next;
+  if (entry.heap_pos == kNone) {
+    heap_.push_back(TimerNode{*next, &entry});
+    heapUp(heap_.size() - 1);
+  } else {
+    const size_t pos = entry.heap_pos;
+    heap_[pos].at = *next;
+    heapUp(pos);
+    heapDown(entry.heap_pos);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Matching
 
-DispatchEngine::Eligible DispatchEngine::eligibleAgents(const QueuedEntry& entry) const {
-  Eligible result;
-  AgentRank best_rank;
-  auto scan = [&](ChannelKey channel) {
-    for (auto it = free_agents_.lower_bound(GroupKey{channel, 0});
-         it != free_agents_.end() && it->first.channel == channel; ++it) {
-      const AgentSet& agents = it->second;
-      if (agents.empty() || !skill_sets_.covers(it->first.skills, entry.group.skills)) continue;
-      result.count += static_cast<uint32_t>(agents.size());
-      const AgentRank& head = *agents.begin();
-      if (result.best == nullptr || head < best_rank) {
-        best_rank = head;
-        result.best = head.agent;
-      }
-    }
-  };
-  scan(entry.group.channel);
-  scan(kAnyChannel);  // agents with no known capacities: one item of any channel
-  return result;
+std::optional<int64_t> DispatchEngine::stickyGrace(const WorkEntry& entry) const {
+  if (entry.queue == kNone || queues_[entry.queue].reach.empty()) {
+    return toNanos(policy_->defaults.sticky_grace);
+  }
+  return pools_[queues_[entry.queue].reach[0]].sticky_grace_ns;
 }
 
-DispatchEngine::QueuedEntry* DispatchEngine::bestItemFor(const AgentRecord& agent) const {
-  const QueueRank* best = nullptr;
-  auto consider = [&](std::map<GroupKey, QueueSet>::const_iterator it) {
-    const QueueSet& items = it->second;
-    if (items.empty() || !skill_sets_.covers(agent.skills, it->first.skills)) return;
-    const QueueRank& head = *items.begin();
-    if (best == nullptr || head < *best) best = &head;
-  };
-  if (agent.slots.empty()) {
-    if (agent.active != 0) return nullptr;
-    for (auto it = queue_groups_.begin(); it != queue_groups_.end(); ++it) consider(it);
-  } else {
-    for (const ChannelSlot& slot : agent.slots) {
-      if (slot.used >= slot.max) continue;
-      for (auto it = queue_groups_.lower_bound(GroupKey{slot.channel, 0});
-           it != queue_groups_.end() && it->first.channel == slot.channel; ++it) {
-        consider(it);
+bool DispatchEngine::isSticky(const WorkEntry& entry, const AgentRecord& agent,
+                              int64_t now_ns) const {
+  const v1::CustomerContext& context = entry.item.context();
+  if (context.last_agent_id() != agent.id || !isSet(context.last_served_at())) return false;
+  const std::optional<int64_t> grace = stickyGrace(entry);
+  return grace && now_ns - toUnixNanos(context.last_served_at()) <= *grace;
+}
+
+DispatchEngine::Choice DispatchEngine::choose(const WorkEntry& entry, int64_t now_ns) const {
+  Choice choice;
+  const std::span<const uint32_t> reach = reachOf(entry);
+  if (reach.empty()) return choice;
+  const uint32_t channel = channelIndex(entry.channel);
+
+  // The best eligible agent of one pool by its strategy, and how many are eligible there.
+  auto scan = [&](uint32_t pool, const AgentRank** best) {
+    uint32_t count = 0;
+    for (uint32_t key : {channel, static_cast<uint32_t>(kAnyChannel)}) {
+      const size_t slot = pool * (kChannels + 1) + key;
+      if (pool_channel_free_[slot] == 0) continue;  // nobody free: skip the groups
+      for (uint32_t g : pool_channel_groups_[slot]) {
+        const AgentGroup& group = agent_groups_[g];
+        if (group.agents.empty() || !skill_sets_.covers(group.skills, entry.skills)) continue;
+        count += static_cast<uint32_t>(group.agents.size());
+        for (const AgentRank& rank : group.agents) {
+          if (declinedBy(entry, rank.agent)) continue;
+          if (*best == nullptr || rank < **best) *best = &rank;
+          break;
+        }
       }
+    }
+    // Agents that declined the item are listed but not eligible.
+    for (const AgentRecord* declined : entry.declined) {
+      if (declined->presence == v1::PRESENCE_AVAILABLE && isMember(*declined, pool) &&
+          hasFreeSlot(*declined, channel) && skill_sets_.covers(declined->skills, entry.skills) &&
+          count > 0) {
+        --count;
+      }
+    }
+    return count;
+  };
+
+  // Sticky: the customer's last agent, when eligible and within the grace.
+  const std::string& last_agent = entry.item.context().last_agent_id();
+  if (!last_agent.empty()) {
+    if (AgentRecord* agent = findAgent(last_agent); agent && isSticky(entry, *agent, now_ns)) {
+      for (uint32_t pool : reach) {
+        if (!eligibleIn(*agent, entry, pool)) continue;
+        const AgentRank* ignored = nullptr;
+        return Choice{agent, pool, kStrategySticky, scan(pool, &ignored)};
+      }
+    }
+  }
+  for (uint32_t pool : reach) {
+    if (!pools_[pool].in_domain) continue;
+    const AgentRank* best = nullptr;
+    const uint32_t count = scan(pool, &best);
+    if (best != nullptr) {
+      return Choice{best->agent, pool, policy::strategyName(pools_[pool].strategy), count};
+    }
+  }
+  return choice;
+}
+
+void DispatchEngine::matchItem(WorkEntry& entry, TimePoint now, std::string_view causation,
+                               Outcome& out) {
+  if (entry.phase != Phase::kQueued) return;
+  const Choice choice = choose(entry, toUnixNanos(now));
+  if (choice.agent != nullptr) give(entry, choice, now, causation, out);
+}
+
+// The first queued item (queue order) `agent` can serve.
+DispatchEngine::WorkEntry* DispatchEngine::bestItemFor(AgentRecord& agent) {
+  Compat& compat = *agent.compat;
+  while (compat.checked < item_groups_.size()) {
+    const ItemGroup& group = item_groups_[compat.checked];
+    if (skill_sets_.covers(agent.skills, group.skills) &&
+        pool_sets_.intersects(agent.pool_set, group.pools)) {
+      compat.groups.push_back(compat.checked);
+    }
+    ++compat.checked;
+  }
+  const QueueRank* best = nullptr;
+  for (uint32_t g : compat.groups) {
+    const ItemGroup& group = item_groups_[g];
+    if (group.items.empty() || !hasFreeSlot(agent, group.channel)) continue;
+    for (const QueueRank& rank : group.items) {
+      if (rank.declined && declinedBy(*rank.entry, &agent)) continue;
+      if (best == nullptr || rank < *best) best = &rank;
+      break;
     }
   }
   return best == nullptr ? nullptr : best->entry;
 }
 
-void DispatchEngine::matchItem(QueuedEntry& entry, TimePoint now, std::string_view cause,
-                               Outcome& out) {
-  const Eligible eligible = eligibleAgents(entry);
-  if (eligible.best != nullptr) assign(entry, eligible, now, cause, out);
-}
-
-// Called when `agent` may have become eligible for waiting work. Every other agent was
-// already matched as far as possible, so the work this agent can take is the first queued
-// item it can serve; repeat while it has free slots.
-void DispatchEngine::matchAgent(AgentRecord& agent, TimePoint now, std::string_view cause,
+// Called when `agent` may have become eligible for waiting work. Between calls no queued item
+// has an eligible agent, so `agent` is the only candidate for whatever it can serve: it takes
+// the first such item in queue order, from the first pool of the item's reach it belongs to
+// (or as its sticky agent); repeat while it has free slots.
+void DispatchEngine::matchAgent(AgentRecord& agent, TimePoint now, std::string_view causation,
                                 Outcome& out) {
-  while (agent.state.presence() == v1::PRESENCE_AVAILABLE && hasAnyFreeSlot(agent)) {
-    QueuedEntry* entry = bestItemFor(agent);
-    if (entry == nullptr) return;
-    // Normally `agent` is the only eligible one; choosing among all keeps the rules exact
-    // even if the state was not fully matched (e.g. restored from elsewhere).
-    const Eligible eligible = eligibleAgents(*entry);
-    if (eligible.best == nullptr) return;  // unreachable: `agent` is eligible
-    assign(*entry, eligible, now, cause, out);
+  const int64_t now_ns = toUnixNanos(now);
+  // Out of the free-agent groups for the loop (nothing here reads them), listed once at the
+  // end with what it has left instead of once per item taken.
+  unlist(agent);
+  while (agent.presence == v1::PRESENCE_AVAILABLE && hasAnyFreeSlot(agent)) {
+    WorkEntry* entry = bestItemFor(agent);
+    if (entry == nullptr) break;
+    Choice choice{&agent, kNone, {}, 1};
+    for (uint32_t pool : reachOf(*entry)) {
+      if (isMember(agent, pool)) {
+        choice.pool = pool;
+        break;
+      }
+    }
+    if (choice.pool == kNone) break;  // unreachable: the groups matched
+    choice.strategy = isSticky(*entry, agent, now_ns)
+                          ? kStrategySticky
+                          : policy::strategyName(pools_[choice.pool].strategy);
+    give(*entry, choice, now, causation, out, /*relist=*/false);
   }
+  list(agent);
 }
 
-void DispatchEngine::assign(QueuedEntry& entry, const Eligible& eligible, TimePoint now,
-                            std::string_view cause, Outcome& out) {
-  AgentRecord& agent = *eligible.best;
-  const v1::WorkItem& item = entry.item;
-  const std::string& work_item_id = item.work_item_id();
+// Matches every queued item in queue order, each against all agents (after a restore or a
+// policy reload, when any agent may be eligible for any item).
+void DispatchEngine::rebalance(TimePoint now, Outcome& out) {
+  std::vector<WorkEntry*> queued;
+  for (const std::unique_ptr<WorkEntry>& entry : entries_) {
+    if (entry->phase == Phase::kQueued) queued.push_back(entry.get());
+  }
+  std::sort(queued.begin(), queued.end(),
+            [](const WorkEntry* a, const WorkEntry* b) { return a->rank < b->rank; });
+  for (WorkEntry* entry : queued) matchItem(*entry, now, {}, out);
+}
+
+void DispatchEngine::give(WorkEntry& entry, const Choice& choice, TimePoint now,
+                          std::string_view causation, Outcome& out, bool relist) {
+  AgentRecord& agent = *choice.agent;
   const int64_t now_ns = toUnixNanos(now);
-
-  v1::Assignment& assignment = out.assignments.emplace_back();
-  assignment.set_assignment_id("asg-" + work_item_id + "-" + std::to_string(entry.attempt));
-  v1::Envelope* envelope = assignment.mutable_envelope();
-  envelope->set_event_id(assignment.assignment_id());
-  envelope->set_trace_id(item.envelope().trace_id());
-  setTimestamp(envelope->mutable_created_at(), now);
-  if (item.envelope().has_received_at()) {
-    *envelope->mutable_received_at() = item.envelope().received_at();
-  }
-  envelope->set_producer(std::string(kProducer));
-  envelope->set_causation_id(std::string(cause));
-  assignment.set_work_item_id(work_item_id);
-  assignment.set_agent_id(agent.state.agent_id());
-  assignment.set_pool_id(pool_id_);
-  assignment.set_queue_id(item.queue_id());
-  assignment.set_customer_id(item.customer_id());
-  assignment.set_conversation_id(item.conversation_id());
-  assignment.set_channel(item.channel());
-  assignment.set_status(v1::ASSIGNMENT_STATUS_ASSIGNED);
-  setTimestamp(assignment.mutable_decided_at(), now);
-
-  v1::AssignmentReason* why = assignment.mutable_reason();
-  why->set_strategy(std::string(kStrategyLongestIdle));
-  why->set_candidate_count(eligible.count);
-  setDuration(why->mutable_waited(),
-              std::chrono::nanoseconds(std::max<int64_t>(0, now_ns - entry.rank.enqueued_at)));
-  why->set_overflowed(false);
-  std::string detail = "first of " + std::to_string(eligible.count) + " eligible agent(s): ";
-  if (agent.active == 0) {
-    detail += "idle for " + secondsText(now_ns - agent.listed_rank.since);
-  } else {
-    detail += std::to_string(agent.active) + " item(s) in hand, last assigned " +
-              secondsText(now_ns - agent.listed_rank.since) + " ago";
-  }
-  why->set_detail(std::move(detail));
-
+  unqueue(entry);
+  heapRemove(entry);
+  --queued_count_;
+  entry.agent = &agent;
+  entry.pool = choice.pool;
+  entry.strategy = choice.strategy;
+  entry.candidate_count = choice.candidates;
+  entry.decided_ns = now_ns;
   unlist(agent);
-  v1::ActiveWork* work = agent.state.add_active_work_items();
-  work->set_work_item_id(work_item_id);
-  work->set_channel(item.channel());
-  setTimestamp(work->mutable_assigned_at(), now);
-  work->set_attempt(entry.attempt);
-  ++agent.active;
-  for (ChannelSlot& slot : agent.slots) {
-    if (slot.channel == static_cast<ChannelKey>(item.channel())) {
-      ++slot.used;
-      break;
+  holdSlot(agent, entry);
+  agent.last_assigned_at = now_ns;
+  if (relist) list(agent);
+  noteAgent(agent, out);
+  const auto timeout = policy_->defaults.reservation_timeout;
+  if (timeout > policy::Seconds(0)) {
+    entry.phase = Phase::kOffered;
+    ++offered_count_;
+    entry.expires_ns = now_ns + toNanos(timeout);
+    scheduleTimer(entry);
+    decide(entry, v1::ASSIGNMENT_STATUS_OFFERED, now, causation, out);
+  } else {
+    entry.phase = Phase::kAssigned;
+    ++assigned_count_;
+    decide(entry, v1::ASSIGNMENT_STATUS_ASSIGNED, now, causation, out);
+    entry.served = true;
+  }
+  noteWork(entry, out);
+}
+
+Decision& DispatchEngine::decide(WorkEntry& entry, v1::AssignmentStatus status, TimePoint now,
+                                 std::string_view causation, Outcome& out) {
+  const int64_t now_ns = toUnixNanos(now);
+  Decision& d = out.decisions.emplace_back();
+  d.status = status;
+  d.work = entry.index;
+  d.work_item_id = entry.id;
+  d.agent_id = entry.agent != nullptr ? std::string_view(entry.agent->id) : std::string_view();
+  d.pool_id =
+      entry.pool != kNone ? std::string_view(policy_->pools[entry.pool].name) : std::string_view();
+  d.queue_id = entry.queue != kNone ? std::string_view(policy_->queues[entry.queue].name)
+                                    : std::string_view(entry.item.queue_id());
+  d.strategy = entry.strategy;
+  d.causation_id = causation;
+  d.channel = entry.channel;
+  d.decided_at = now;
+  d.enqueued_at = fromNanos(entry.enqueued_ns);
+  d.sla_deadline = fromNanos(entry.deadline_ns);
+  d.candidate_count = entry.candidate_count;
+  d.attempt = entry.attempt;
+  d.after_hours = entry.item.after_hours();
+  // Time-dependent facts as of now (an offered item's were frozen when it left the queue).
+  int64_t priority = entry.base_priority;
+  if (entry.queue != kNone) {
+    const QueueInfo& info = queues_[entry.queue];
+    const int64_t waited = now_ns - entry.enqueued_ns;
+    uint32_t steps = 0;
+    while (steps < info.step_after.size() && waited >= info.step_after[steps]) ++steps;
+    d.overflow_step = steps;
+    if (info.has_risk && now_ns >= entry.deadline_ns - info.risk_within) {
+      d.sla_at_risk = true;
+      priority += info.risk_add;
+    }
+    d.overflowed = entry.pool != kNone && !info.reach.empty() && entry.pool != info.reach[0] &&
+                   entry.strategy != kStrategySticky;
+  }
+  d.priority = clampPriority(priority);
+  if (status == v1::ASSIGNMENT_STATUS_ASSIGNED) {
+    d.first_assignment = !entry.served;
+    d.sla_breached = entry.deadline_ns != 0 && now_ns > entry.deadline_ns;
+  }
+  return d;
+}
+
+// The holder gives the item back (rejected, lapsed, agent offline, transferred): REQUEUED,
+// the slot is freed and the item waits again with its original enqueued_at, attempt + 1.
+void DispatchEngine::takeBack(WorkEntry& entry, std::string_view why, TimePoint now,
+                              std::string_view causation, Outcome& out) {
+  AgentRecord& agent = *entry.agent;
+  decide(entry, v1::ASSIGNMENT_STATUS_REQUEUED, now, causation, out).cause = why;
+  heapRemove(entry);
+  if (entry.phase == Phase::kOffered) {
+    --offered_count_;
+  } else {
+    --assigned_count_;
+  }
+  unlist(agent);
+  releaseSlot(agent, entry, now);
+  list(agent);
+  noteAgent(agent, out);
+  entry.agent = nullptr;
+  entry.pool = kNone;
+  entry.strategy = {};
+  entry.candidate_count = 0;
+  entry.decided_ns = 0;
+  entry.expires_ns = 0;
+  ++entry.attempt;
+  enqueue(entry, toUnixNanos(now));
+  noteWork(entry, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers
+
+void DispatchEngine::advance(TimePoint now, Outcome& out, bool rematch_due) {
+  const int64_t now_ns = toUnixNanos(now);
+  if (heap_.empty() || heap_.front().at > now_ns) return;
+  std::vector<WorkEntry*>& rematch = scratch_entries_;
+  rematch.clear();
+  while (!heap_.empty() && heap_.front().at <= now_ns) {
+    WorkEntry& entry = *heap_.front().entry;
+    heapRemove(entry);
+    if (entry.phase == Phase::kOffered) {
+      // The agent let the offer lapse: they are not at their desk. AWAY until they say
+      // otherwise, so that no further offers go unanswered; the item goes to someone else.
+      AgentRecord& agent = *entry.agent;
+      entry.declined.push_back(&agent);
+      takeBack(entry, cause::kOfferTimeout, now, {}, out);
+      unlist(agent);
+      setPresence(agent, v1::PRESENCE_AWAY, now);
+      rematch.push_back(&entry);
+    } else if (entry.phase == Phase::kQueued) {
+      const uint32_t before = entry.steps;
+      unqueue(entry);
+      refresh(entry, now_ns);
+      insertQueued(entry);
+      scheduleTimer(entry);
+      if (entry.steps > before) {
+        for (uint32_t s = before; s < entry.steps; ++s) {
+          out.widened.emplace_back(policy_->queues[entry.queue].name);
+        }
+        rematch.push_back(&entry);
+      }
     }
   }
-  setTimestamp(agent.state.mutable_last_assigned_at(), now);
-  list(agent);
-  noteChangedAgent(out, agent.id);
-  active_.emplace(work_item_id, &agent);
+  if (!rematch_due) return;  // the caller rebalances the whole queue
+  std::sort(rematch.begin(), rematch.end(),
+            [](const WorkEntry* a, const WorkEntry* b) { return a->rank < b->rank; });
+  for (WorkEntry* entry : rematch) matchItem(*entry, now, {}, out);
+}
 
-  // Net queue change of this call: queued and served at once persists nothing.
-  if (auto added = std::find(out.queued.begin(), out.queued.end(), work_item_id);
-      added != out.queued.end()) {
-    out.queued.erase(added);
-  } else {
-    out.dequeued.push_back(work_item_id);
+// 4-ary: the children of `pos` are 4·pos + 1 … 4·pos + 4; a sift visits half the levels of
+// a binary heap and compares keys held in the array, not in the entries.
+void DispatchEngine::heapPlace(size_t pos, const TimerNode& node) {
+  heap_[pos] = node;
+  node.entry->heap_pos = static_cast<uint32_t>(pos);
+}
+
+void DispatchEngine::heapUp(size_t pos) {
+  const TimerNode node = heap_[pos];
+  while (pos > 0) {
+    const size_t parent = (pos - 1) / 4;
+    if (heap_[parent].at <= node.at) break;
+    heapPlace(pos, heap_[parent]);
+    pos = parent;
   }
-  // Last: the item moves into the assignment (no copy), then the entry goes.
-  *assignment.mutable_work_item() = std::move(entry.item);
-  dequeue(entry);
+  heapPlace(pos, node);
+}
+
+void DispatchEngine::heapDown(size_t pos) {
+  const TimerNode node = heap_[pos];
+  const size_t n = heap_.size();
+  while (true) {
+    const size_t first = 4 * pos + 1;
+    if (first >= n) break;
+    size_t child = first;
+    const size_t last = std::min(first + 4, n);
+    for (size_t c = first + 1; c < last; ++c) {
+      if (heap_[c].at < heap_[child].at) child = c;
+    }
+    if (heap_[child].at >= node.at) break;
+    heapPlace(pos, heap_[child]);
+    pos = child;
+  }
+  heapPlace(pos, node);
+}
+
+void DispatchEngine::heapRemove(WorkEntry& entry) {
+  if (entry.heap_pos == kNone) return;
+  const size_t pos = entry.heap_pos;
+  entry.heap_pos = kNone;
+  const TimerNode last = heap_.back();
+  heap_.pop_back();
+  if (pos == heap_.size()) return;
+  heapPlace(pos, last);
+  heapUp(pos);
+  heapDown(last.entry->heap_pos);
+}
+
+// Rebuilds every index from the records (after a restore or a policy reload): memberships,
+// capacities, free-agent groups, item groups, timers.
+void DispatchEngine::rebuildIndexes(int64_t now_ns) {
+  agent_groups_.clear();
+  agent_group_index_.clear();
+  pool_channel_groups_.assign(pools_.size() * (kChannels + 1), {});
+  pool_channel_free_.assign(pools_.size() * (kChannels + 1), 0);
+  item_groups_.clear();
+  item_group_index_.clear();
+  compat_.clear();
+  spare_agent_nodes_.clear();
+  spare_item_nodes_.clear();
+  for (const TimerNode& node : heap_) node.entry->heap_pos = kNone;
+  heap_.clear();
+  for (const std::unique_ptr<AgentRecord>& agent : agents_) {
+    agent->listed.clear();
+    recomputeMembership(*agent);
+    list(*agent);
+  }
+  for (const std::unique_ptr<WorkEntry>& owned : entries_) {
+    WorkEntry& entry = *owned;
+    if (entry.phase == Phase::kQueued) {
+      entry.group = kNone;
+      enqueue(entry, now_ns);
+    } else if (entry.phase == Phase::kOffered) {
+      scheduleTimer(entry);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Finished-id memory
 
-void DispatchEngine::rememberFinished(const std::string& work_item_id, TimePoint now,
-                                      Outcome& out) {
+void DispatchEngine::rememberFinished(const std::string& work_item_id, uint64_t hash,
+                                      TimePoint now, Outcome& out) {
+  if (remembersFinished(work_item_id, hash)) return;
   const uint64_t sequence = next_finished_sequence_++;
-  if (auto [known, inserted] = finished_.try_emplace(work_item_id, sequence); !inserted) {
-    finished_by_sequence_.erase(known->second);
-    known->second = sequence;
-  }
-  finished_by_sequence_.emplace(sequence, work_item_id);
-  v1::FinishedWork& record = out.finished.emplace_back();
-  record.set_work_item_id(work_item_id);
-  record.set_pool_id(pool_id_);
-  record.set_sequence(sequence);
-  setTimestamp(record.mutable_finished_at(), now);
-
-  while (finished_.size() > options_.finished_memory) {
-    auto oldest = finished_by_sequence_.begin();
-    finished_.erase(finished_.find(std::string_view(oldest->second)));
-    auto added =
-        std::find_if(out.finished.begin(), out.finished.end(),
-                     [&](const v1::FinishedWork& f) { return f.work_item_id() == oldest->second; });
-    if (added != out.finished.end()) {
-      out.finished.erase(added);
-    } else {
-      out.forgotten.push_back(oldest->second);
-    }
-    finished_by_sequence_.erase(oldest);
-  }
+  const size_t slot = insertFinished(work_item_id, hash, sequence, toUnixNanos(now), &out, false);
+  out.finished.push_back(FinishedNote{finished_ring_[slot].id, sequence, now});
 }
 
-void DispatchEngine::noteChangedAgent(Outcome& out, std::string_view agent_id) {
-  if (std::find(out.changed_agents.begin(), out.changed_agents.end(), agent_id) ==
-      out.changed_agents.end()) {
-    out.changed_agents.emplace_back(agent_id);
+size_t DispatchEngine::insertFinished(const std::string& work_item_id, uint64_t hash,
+                                      uint64_t sequence, int64_t at_ns, Outcome* out,
+                                      bool restoring) {
+  const size_t pos = finished_next_;
+  FinishedSlot& slot = finished_ring_[pos];
+  if (slot.used) {
+    finished_index_.eraseHandle(slot.hash, static_cast<uint32_t>(pos));
+    if (out != nullptr) {
+      auto added = std::find_if(out->finished.begin(), out->finished.end(),
+                                [&](const FinishedNote& n) { return n.sequence == slot.sequence; });
+      if (!restoring && added != out->finished.end()) {
+        out->finished.erase(added);  // remembered and forgotten in one call: nothing to store
+      } else {
+        addForgotten(*out, slot.id);
+      }
+    }
   }
+  slot.id.assign(work_item_id);
+  slot.sequence = sequence;
+  slot.at_ns = at_ns;
+  slot.hash = hash;
+  slot.used = true;
+  finished_index_.insert(&slot.id, hash, static_cast<uint32_t>(pos));
+  finished_next_ = (pos + 1) % finished_ring_.size();
+  return pos;
 }
 
 }  // namespace switchboard::dispatch

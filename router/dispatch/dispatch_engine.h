@@ -1,33 +1,43 @@
-// DispatchEngine: the routing decisions for one agent pool. It holds the pool's agents
-// (presence, per-channel capacity, skills, work in hand) and the pool's queue of waiting work
-// items, and after every input assigns waiting work to agents while it can.
+// DispatchEngine: the routing decisions of one dispatch domain, driven by the routing policy
+// (router/policy). It holds every agent of the domain (presence, stated capacity, skills, work
+// offered or in hand) and every work item it was given (queued, offered or in hand), and after
+// every input offers or assigns waiting work to agents while it can.
 //
-// Rules (see README.md): the queue is served in order of priority (higher first), then
-// enqueued_at (older first), then work_item_id. An agent is eligible for an item when it is
-// AVAILABLE, has a free slot for the item's channel and holds every required skill. Among the
-// eligible agents the longest-idle one wins: agents with no work in hand first, by earliest
-// idle_since; then agents with a spare slot, by earliest last_assigned_at; ties by agent_id.
-// An item nobody can serve does not block the items behind it, but a lower item never gets an
-// agent that a higher waiting item could use (the queue is matched greedily in order).
+// Rules (README.md has them in full): items wait in queue order (policy::QueueRankKey:
+// effective priority, then enqueued_at, then sla_deadline, then id), where the effective
+// priority adds the queue's SLA-risk boost once the item is inside the risk window. An agent is
+// eligible for an item when it is AVAILABLE, belongs to one of the pools the item may use
+// after its wait so far (the queue's pool, then each overflow step in force), has a free slot
+// for the item's channel, holds every required skill and did not decline or miss the item.
+// The customer's last agent gets the item first when eligible and within the sticky grace;
+// otherwise the pools are tried in reach order and the first pool with an eligible agent picks
+// by its strategy (longest-idle, least-busy, round-robin). The queue is matched greedily in
+// order: an item nobody can serve does not block those behind it, and a lower item never gets
+// an agent a higher waiting item could use.
 //
-// Pure: no I/O and no clock; every call carries `now`. Each call reports in an Outcome what
-// it changed, so that the caller persists exactly that.
+// Pure: no I/O and no clock; every call carries `now`. Each call reports in an Outcome what it
+// changed, so that the caller persists exactly that and publishes the decisions.
 //
-// Lifecycle: construct for a pool; to rebuild from persisted state call restoreAgent(),
-// restoreQueued() and restoreFinished() for every record, then rebalance() once; then feed
-// events. Not thread-safe: an engine belongs to one stage task and its thread.
+// Lifecycle: construct for a domain and a policy; to rebuild from persisted state call
+// restoreAgent(), then restoreWork(), restoreFinished() for every record, then restored(now)
+// once; then feed inputs, tick(now) now and then (timers: overflow, SLA risk, offer expiry; each
+// input also fires the timers due) and setPolicy() when the policy is reloaded. The views in an
+// Outcome stay valid until the next call on the engine. Not thread-safe: an engine belongs to
+// one stage task and its thread.
 //
-// Cost: the engine indexes free agents and queued items by (channel, skill set), so a decision
-// costs O(number of distinct skill-set groups · log n), not O(agents × queue).
+// Cost: free agents are indexed by (pool, channel, skill set) in the pool's strategy order and
+// queued items by (channel, skill set, eligible pools) in queue order, so a decision costs
+// O(index groups · log n), not O(agents × queue); the steady state allocates nothing.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <limits>
-#include <map>
+#include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -35,217 +45,483 @@
 
 #include "router/dispatch/proto_time.h"
 #include "router/dispatch/skill_sets.h"
+#include "router/dispatch/string_index.h"
+#include "router/policy/policy.h"
+#include "router/policy/routing.h"
 #include "switchboard/v1/agent_event.pb.h"
 #include "switchboard/v1/assignment.pb.h"
+#include "switchboard/v1/customer_event.pb.h"
 #include "switchboard/v1/router_state.pb.h"
 #include "switchboard/v1/work_item.pb.h"
 
 namespace switchboard::dispatch {
 
-// Why an input changed nothing. Stable, low-cardinality strings: usable as metric labels.
+// Why an input changed nothing (or little). Stable, low-cardinality strings: metric labels.
 namespace reason {
-inline constexpr std::string_view kOtherPool = "other_pool";
+inline constexpr std::string_view kOtherDomain = "other_domain";
 inline constexpr std::string_view kMissingId = "missing_id";
 inline constexpr std::string_view kDuplicateWorkItem = "duplicate_work_item";
 inline constexpr std::string_view kNoEvent = "no_event";
 inline constexpr std::string_view kUnspecifiedPresence = "unspecified_presence";
 inline constexpr std::string_view kUnknownAgent = "unknown_agent";
 inline constexpr std::string_view kUnknownWorkItem = "unknown_work_item";
-// OfferAccepted / OfferRejected: meaningful once reservations (offers) exist.
-inline constexpr std::string_view kOfferEventUnused = "offer_event_unused";
+// Accept/reject of an item not offered to that agent (never, or the offer lapsed).
+inline constexpr std::string_view kUnknownOffer = "unknown_offer";
+inline constexpr std::string_view kUnknownQueue = "unknown_queue";
+// A follow-up of a conversation already queued or offered: absorbed into that item.
+inline constexpr std::string_view kJoinedConversation = "joined_conversation";
 }  // namespace reason
 
-inline constexpr std::string_view kStrategyLongestIdle = "longest-idle";
+// AssignmentReason.cause of REQUEUED decisions.
+namespace cause {
+inline constexpr std::string_view kRejected = "rejected";
+inline constexpr std::string_view kOfferTimeout = "offer_timeout";
+inline constexpr std::string_view kAgentOffline = "agent_offline";
+inline constexpr std::string_view kTransferred = "transferred";
+}  // namespace cause
+
+// AssignmentReason.strategy besides the pool strategies' names ("longest-idle", ...).
+inline constexpr std::string_view kStrategySticky = "sticky";
+inline constexpr std::string_view kStrategyTransfer = "transfer";
+inline constexpr std::string_view kStrategyFollowUp = "conversation";
 inline constexpr std::string_view kProducer = "router/dispatch";
 
 enum class Disposition {
-  kApplied,    // the input was used (it may still have caused no assignment)
+  kApplied,    // the input was used (it may still have caused no decision)
   kIgnored,    // not applicable (see reason); no state changed
-  kDuplicate,  // a work item already queued, in hand or recently finished; no state changed
+  kDuplicate,  // a work item already held or recently finished; no state changed
+  kJoined,     // a follow-up absorbed into its conversation's queued or offered item
 };
 
-// What one call changed. Ids name the engine's current records: read them back with agent(),
-// queuedItem() to persist them. Lists hold net changes of the call (a work item queued and
-// assigned by the same call appears in neither `queued` nor `dequeued`).
+// One routing decision, to publish as an Assignment (DispatchEngine::buildAssignment()).
+// Views point into the engine and its policy: valid until the next call on the engine.
+struct Decision {
+  v1::AssignmentStatus status = v1::ASSIGNMENT_STATUS_UNSPECIFIED;
+  uint32_t work = 0;  // the engine's handle of the work item (for buildAssignment())
+  std::string_view work_item_id;
+  std::string_view agent_id;
+  std::string_view pool_id;   // the pool the agent was taken from; empty when none
+  std::string_view queue_id;  // the item's queue
+  std::string_view strategy;
+  std::string_view cause;         // REQUEUED: one of cause::*
+  std::string_view causation_id;  // event id of the input that caused it; empty for timers
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  TimePoint decided_at;
+  TimePoint enqueued_at;
+  TimePoint sla_deadline;
+  uint32_t candidate_count = 0;
+  uint32_t overflow_step = 0;
+  uint32_t attempt = 1;
+  int32_t priority = 0;
+  bool overflowed = false;
+  bool sla_at_risk = false;
+  bool after_hours = false;
+  // ASSIGNED: the item's first assignment, whose time counts for the SLA; breached when
+  // decided after the deadline.
+  bool first_assignment = false;
+  bool sla_breached = false;
+  // ASSIGNED: by accepting an offer (false: assigned directly, no reservation step).
+  bool accepted = false;
+};
+
+// A work item id newly remembered as finished (persist as FinishedWork).
+struct FinishedNote {
+  std::string_view work_item_id;
+  uint64_t sequence = 0;
+  TimePoint finished_at;
+};
+
+// What one call changed. Lists hold net changes of the call. Reused across calls: clear()
+// keeps every list's capacity, so that a caller reusing one Outcome allocates nothing.
 struct Outcome {
   Disposition disposition = Disposition::kApplied;
   std::string_view reason;  // one of reason::*, empty when applied
   std::string detail;       // for logs
-  std::vector<v1::Assignment> assignments;
-  std::vector<std::string> changed_agents;  // persist agent(id)
-  std::vector<std::string> queued;          // now waiting: persist queuedItem(id)
-  std::vector<std::string> dequeued;        // no longer waiting: erase
-  std::vector<v1::FinishedWork> finished;   // newly remembered finished items: persist
-  std::vector<std::string> forgotten;       // finished ids no longer remembered: erase
+  std::vector<Decision> decisions;
+  std::vector<std::string_view> changed_agents;  // persist agentState(id)
+  std::vector<std::string_view> changed_work;    // persist workState(id)
+  std::vector<std::string_view> removed_work;    // no longer held: erase
+  std::vector<FinishedNote> finished;            // persist finishedWork(note)
+  std::vector<std::string> forgotten;            // finished ids no longer remembered: erase
+  size_t forgotten_count = 0;                    // forgotten[0, forgotten_count) are valid
+  // One entry per overflow step that came into force for a waiting item (the queue's name).
+  std::vector<std::string_view> widened;
 
   bool ignored() const { return disposition == Disposition::kIgnored; }
   bool duplicate() const { return disposition == Disposition::kDuplicate; }
-  // Empties every list but keeps their capacity, so that a caller can reuse one Outcome.
+  std::span<const std::string> forgottenIds() const { return {forgotten.data(), forgotten_count}; }
   void clear();
 };
 
 class DispatchEngine {
  public:
+  using PolicyPtr = std::shared_ptr<const policy::Policy>;
   struct Options {
     // How many finished work item ids the engine remembers to recognise late duplicates.
     size_t finished_memory = 10'000;
   };
 
-  explicit DispatchEngine(std::string pool_id) : DispatchEngine(std::move(pool_id), Options{}) {}
-  DispatchEngine(std::string pool_id, Options options);
+  DispatchEngine(std::string domain, PolicyPtr policy) : DispatchEngine(domain, policy, {}) {}
+  DispatchEngine(std::string domain, PolicyPtr policy, Options options);
+  ~DispatchEngine();
   DispatchEngine(const DispatchEngine&) = delete;
   DispatchEngine& operator=(const DispatchEngine&) = delete;
 
-  const std::string& poolId() const { return pool_id_; }
+  const std::string& domain() const { return domain_; }
+  const PolicyPtr& policy() const { return policy_; }
 
-  // Inputs. Each resets `out` and fills it with what the call changed.
+  // Inputs. Each resets `out`, fires the timers due at `now`, then applies the input.
+  // onWorkItem() swaps the item's contents into the engine: `item` is left holding a recycled
+  // WorkItem (of an earlier, finished item), which the caller may destroy or, better, parse the
+  // next record into (protobuf reuses its strings), so the steady state allocates nothing.
+  void onWorkItem(v1::WorkItem&& item, TimePoint now, Outcome& out);
+  void onWorkItem(const v1::WorkItem& item, TimePoint now, Outcome& out) {
+    onWorkItem(v1::WorkItem(item), now, out);
+  }
   void onAgentEvent(const v1::AgentEvent& event, TimePoint now, Outcome& out);
-  void onWorkItem(v1::WorkItem item, TimePoint now, Outcome& out);
-  Outcome onAgentEvent(const v1::AgentEvent& event, TimePoint now);
+  void tick(TimePoint now, Outcome& out);
+  // A reloaded policy: recomputes memberships, capacities, priorities and reach; re-selects
+  // the queue (policy::selectQueue) of items whose queue vanished; keeps every item and
+  // holder; then matches what the new policy allows. Same pointer: nothing happens.
+  void setPolicy(PolicyPtr policy, TimePoint now, Outcome& out);
+  // Conveniences for tests.
   Outcome onWorkItem(v1::WorkItem item, TimePoint now);
+  Outcome onAgentEvent(const v1::AgentEvent& event, TimePoint now);
+  Outcome tick(TimePoint now);
 
-  // Rebuilding from persisted state, before any input. Each returns false (and changes
-  // nothing) for a record of another pool, without id, or already known.
-  bool restoreAgent(v1::AgentState state);
-  bool restoreQueued(v1::WorkItem item);
+  // Rebuilding from persisted state, before any input: every agent first, then work and
+  // finished records, then restored() once. Each returns false (and changes nothing) for a
+  // record of another domain, without id, or already known.
+  bool restoreAgent(const v1::AgentState& state);
+  bool restoreWork(v1::WorkState state);
   bool restoreFinished(const v1::FinishedWork& finished);
-  // Matches whatever restored state allows (normally nothing: state is saved after matching).
-  void rebalance(TimePoint now, Outcome& out);
+  // Builds the indexes, fires the timers due at `now` and matches what the state allows.
+  void restored(TimePoint now, Outcome& out);
 
-  // Reads, for persistence and metrics.
-  const v1::AgentState* agent(std::string_view agent_id) const;
-  const v1::WorkItem* queuedItem(std::string_view work_item_id) const;
-  size_t queueDepth() const { return queued_.size(); }
+  // Records to persist, filled into caller-owned (reusable) messages. False when unknown.
+  bool agentState(std::string_view agent_id, v1::AgentState& out) const;
+  bool workState(std::string_view work_item_id, v1::WorkState& out) const;
+  void finishedWork(const FinishedNote& note, v1::FinishedWork& out) const;
+  // The Assignment of a decision, without its work_item (the caller attaches decisionItem(),
+  // e.g. by appending its serialized bytes as field 13, which avoids copying the WorkItem).
+  void buildAssignment(const Decision& decision, v1::Assignment& out) const;
+  const v1::WorkItem& decisionItem(const Decision& decision) const;
+  // The CustomerEvent of a decision (ServedBy for ASSIGNED/APPENDED, WorkFinished for
+  // COMPLETED); false when there is none (other statuses, no customer id).
+  bool buildCustomerEvent(const Decision& decision, v1::CustomerEvent& out) const;
+
+  // Reads, for metrics and tests.
+  struct QueueStats {
+    std::string_view queue;  // the item's queue_id
+    size_t depth = 0;
+    TimePoint oldest_enqueued_at;
+  };
+  // One entry per queue with waiting items, in no particular order. O(queued items).
+  void queueStats(std::vector<QueueStats>& out) const;
+  size_t queueDepth() const { return queued_count_; }
   std::optional<TimePoint> oldestEnqueuedAt() const;
+  size_t offeredCount() const { return offered_count_; }
+  size_t inHandCount() const { return assigned_count_; }
   size_t agentCount() const { return agents_.size(); }
   size_t agentCount(v1::Presence presence) const;
+  // Slots of AVAILABLE agents: held (offered or assigned) and total. O(agents).
+  struct Occupancy {
+    uint64_t used = 0;
+    uint64_t total = 0;
+  };
+  Occupancy occupancy() const;
+  // Items whose queue is unknown to the policy or served by pools of another domain: kept,
+  // but no agent of this domain can take them until the policy changes.
+  size_t strandedCount() const;
   bool remembersFinished(std::string_view work_item_id) const;
-  size_t finishedCount() const { return finished_.size(); }
+  size_t finishedCount() const { return finished_index_.size(); }
+  const v1::WorkItem* workItem(std::string_view work_item_id) const;
+  std::optional<TimePoint> nextTimer() const;
 
  private:
-  // Channel key of the index groups; kAnyChannel holds agents with no known capacities (one
-  // item of any channel). Wider than a Channel so that no wire value can collide with it.
-  using ChannelKey = int64_t;
-  static constexpr ChannelKey kAnyChannel = std::numeric_limits<ChannelKey>::min();
-
-  struct GroupKey {
-    ChannelKey channel;
-    SkillSetId skills;
-    auto operator<=>(const GroupKey&) const = default;
-  };
+  static constexpr uint32_t kNone = UINT32_MAX;
+  static constexpr size_t kChannels = v1::Channel_ARRAYSIZE;
+  static constexpr size_t kAnyChannel = kChannels;  // slot key of "one item of any channel"
 
   struct AgentRecord;
-  struct QueuedEntry;
+  struct WorkEntry;
 
-  // Order of eligible agents for longest-idle: smaller is better.
+  enum class Phase : uint8_t { kFree, kQueued, kOffered, kAssigned, kTransient };
+
+  // An agent's place in a pool's free-agent group: smaller is better. (a, b) encode the
+  // pool's strategy (see agentRank()); ties by agent id.
   struct AgentRank {
-    bool busy = false;  // has work in hand
-    int64_t since = 0;  // idle_since when free, last_assigned_at when busy (unix ns)
+    int64_t a = 0;
+    int64_t b = 0;
     std::string_view id;
     AgentRecord* agent = nullptr;
     bool operator<(const AgentRank& o) const {
-      if (busy != o.busy) return !busy;
-      if (since != o.since) return since < o.since;
+      if (a != o.a) return a < o.a;
+      if (b != o.b) return b < o.b;
       return id < o.id;
     }
   };
   using AgentSet = std::set<AgentRank>;
 
-  // Order of the queue: smaller is served first.
   struct QueueRank {
-    int32_t priority = 0;
-    int64_t enqueued_at = 0;  // unix ns
-    std::string_view id;
-    QueuedEntry* entry = nullptr;
-    bool operator<(const QueueRank& o) const {
-      if (priority != o.priority) return priority > o.priority;
-      if (enqueued_at != o.enqueued_at) return enqueued_at < o.enqueued_at;
-      return id < o.id;
-    }
+    policy::QueueRankKey key;
+    WorkEntry* entry = nullptr;
+    bool declined = false;  // entry->declined is not empty (it does not change while queued)
+    bool operator<(const QueueRank& o) const { return key < o.key; }
   };
   using QueueSet = std::set<QueueRank>;
 
-  struct ChannelSlot {
-    ChannelKey channel;
+  struct AgentGroup {
+    uint32_t pool = 0;
+    uint32_t channel = 0;  // a Channel, or kAnyChannel
+    SkillSetId skills = 0;
+    AgentSet agents;
+  };
+  struct ItemGroup {
+    uint32_t channel = 0;
+    SkillSetId skills = 0;
+    SetId pools = 0;  // the pools its items may use now
+    QueueSet items;
+  };
+
+  struct Slot {
     uint32_t max = 0;
     uint32_t used = 0;
   };
 
+  // Item groups an agent signature (skill set, pool set) may serve; extended lazily as new
+  // item groups appear.
+  struct Compat {
+    uint32_t checked = 0;  // item groups examined so far
+    std::vector<uint32_t> groups;
+  };
+
   struct AgentRecord {
-    v1::AgentState state;
-    std::string_view id;             // the key in agents_
-    std::vector<ChannelSlot> slots;  // from capacities; empty: one item of any channel
-    uint32_t active = 0;             // items in hand (all channels)
+    uint32_t index = 0;
+    std::string id;
+    std::string display_name;
+    v1::Presence presence = v1::PRESENCE_UNSPECIFIED;
+    std::vector<std::string> skill_names;
+    std::array<std::optional<uint32_t>, kChannels> stated{};  // PresenceChanged.capacities
+    bool stated_any = false;
     SkillSetId skills = SkillSets::kEmpty;
-    // Where the agent is listed in free_agents_ (so that it can be taken out again).
-    std::vector<GroupKey> listed_groups;
-    AgentRank listed_rank;
+    std::vector<uint32_t> pools;  // member pools, in policy order
+    SetId pool_set = IdSets::kEmpty;
+    std::array<Slot, kChannels> slots{};
+    bool any_channel = false;  // no capacity known: one item of any channel
+    uint32_t active = 0;       // items offered or assigned
+    int64_t idle_since = 0;    // unix ns; 0 = unset
+    int64_t last_assigned_at = 0;
+    std::vector<WorkEntry*> holding;  // offered and assigned items, oldest first
+    // Free-agent groups it is listed in, with its node there (extracted without a search).
+    std::vector<std::pair<uint32_t, AgentSet::iterator>> listed;
+    // Its agent group per (member pool position, channel slot key); kNone until first used.
+    // Reset with the memberships (recomputeMembership()), which every index rebuild redoes.
+    std::vector<uint32_t> group_of;
+    Compat* compat = nullptr;
+    uint64_t noted_call = 0;
   };
 
-  struct QueuedEntry {
-    v1::WorkItem item;
+  struct WorkEntry {
+    uint32_t index = 0;
+    Phase phase = Phase::kFree;
+    v1::Channel channel = v1::CHANNEL_UNSPECIFIED;  // item.channel()
+    std::string_view id;                             // item.work_item_id()
+    uint32_t queue = kNone;  // index in policy_->queues
+    SkillSetId skills = SkillSets::kEmpty;
+    int32_t base_priority = 0;
+    int32_t priority = 0;  // effective
+    bool at_risk = false;
+    uint32_t steps = 0;  // overflow steps in force
+    int64_t enqueued_ns = 0;
+    int64_t deadline_ns = 0;
+    uint32_t group = kNone;  // item group while queued
     QueueRank rank;
-    GroupKey group;
+    QueueSet::iterator queued_at;  // its node in item_groups_[group].items while group != kNone
+    uint64_t id_hash = 0;          // StringIndex::hashOf(work_item_id), once indexed
+    uint64_t conversation_hash = 0;
+    bool conversation_indexed = false;  // conversation_index_ maps its conversation to it
     uint32_t attempt = 1;
+    AgentRecord* agent = nullptr;  // holder when offered or assigned
+    uint32_t pool = kNone;         // the pool the holder was taken from
+    std::string_view strategy;     // of the current offer/assignment (static strings)
+    uint32_t candidate_count = 0;
+    int64_t decided_ns = 0;
+    int64_t expires_ns = 0;  // offer expiry
+    bool served = false;     // ASSIGNED once (SLA counted)
+    std::vector<AgentRecord*> declined;
+    int64_t timer_ns = 0;
+    uint32_t heap_pos = kNone;  // in heap_
+    uint64_t noted_call = 0;
+    // Last: the scheduling fields above share cache lines, the message is read less often.
+    v1::WorkItem item;
   };
 
-  struct Eligible {
-    AgentRecord* best = nullptr;
-    uint32_t count = 0;
+  struct PoolInfo {
+    bool in_domain = false;
+    policy::Strategy strategy = policy::Strategy::kLongestIdle;
+    int64_t sticky_grace_ns = 0;
+  };
+  struct QueueInfo {
+    std::vector<uint32_t> reach;      // pool indices: the pool, then each overflow pool
+    std::vector<SetId> reach_sets;    // by overflow steps in force
+    std::vector<int64_t> step_after;  // ns
+    bool has_risk = false;
+    int64_t risk_within = 0;
+    int32_t risk_add = 0;
+    bool served_here = false;  // its pool is in this domain
   };
 
-  static void setDisposition(Outcome& out, Disposition disposition, std::string_view why,
-                             std::string detail);
+  // Timers: a 4-ary min-heap of (moment, entry), the moment inline so that sifting compares
+  // without visiting the entries (each entry knows its heap_pos).
+  struct TimerNode {
+    int64_t at = 0;
+    WorkEntry* entry = nullptr;
+  };
+
+  struct Choice {
+    AgentRecord* agent = nullptr;
+    uint32_t pool = kNone;
+    std::string_view strategy;
+    uint32_t candidates = 0;
+  };
+
+  // Inputs.
+  void begin(Outcome& out);
   void applyPresence(const v1::AgentEvent& event, TimePoint now, Outcome& out);
   void applyCompleted(const v1::AgentEvent& event, TimePoint now, Outcome& out);
+  void applyAccepted(const v1::AgentEvent& event, TimePoint now, Outcome& out);
+  void applyRejected(const v1::AgentEvent& event, TimePoint now, Outcome& out);
+  void applyTransfer(const v1::AgentEvent& event, TimePoint now, Outcome& out);
+  static void setDisposition(Outcome& out, Disposition d, std::string_view why, std::string detail);
+  WorkEntry* heldBy(const AgentRecord& agent, std::string_view work_item_id) const;
 
-  AgentRecord& insertAgent(v1::AgentState state);
-  void rebuildSlots(AgentRecord& agent);
-  bool hasFreeSlot(const AgentRecord& agent, ChannelKey channel) const;
+  // Policy.
+  void loadPolicy();
+  uint32_t queueIndex(std::string_view name) const;
+  void resolveQueue(WorkEntry& entry, TimePoint now, bool recompute);
+
+  // Agents.
+  AgentRecord& agentFor(std::string_view id);
+  AgentRecord* findAgent(std::string_view id) const;
+  void recomputeMembership(AgentRecord& agent);
+  void recomputeSlots(AgentRecord& agent);
+  bool hasFreeSlot(const AgentRecord& agent, uint32_t channel) const;
   bool hasAnyFreeSlot(const AgentRecord& agent) const;
+  AgentRank agentRank(const AgentRecord& agent, uint32_t pool) const;
   void unlist(AgentRecord& agent);
   void list(AgentRecord& agent);
-  void countPresence(v1::Presence presence, int delta);
+  void setPresence(AgentRecord& agent, v1::Presence presence, TimePoint now);
+  void holdSlot(AgentRecord& agent, WorkEntry& entry);
+  void releaseSlot(AgentRecord& agent, WorkEntry& entry, TimePoint now);
+  bool isMember(const AgentRecord& agent, uint32_t pool) const;
+  bool eligibleIn(const AgentRecord& agent, const WorkEntry& entry, uint32_t pool) const;
+  static bool declinedBy(const WorkEntry& entry, const AgentRecord* agent);
+  uint32_t agentGroup(uint32_t pool, uint32_t channel, SkillSetId skills);
+  Compat* compatFor(SkillSetId skills, SetId pools);
+  void noteAgent(AgentRecord& agent, Outcome& out);
 
-  QueuedEntry& enqueue(v1::WorkItem item, uint32_t attempt);
-  void dequeue(QueuedEntry& entry);
+  // Work.
+  WorkEntry& allocateEntry();
+  void freeEntry(WorkEntry& entry);
+  void indexEntry(WorkEntry& entry, uint64_t id_hash, uint64_t conversation_hash);
+  void insertQueued(WorkEntry& entry);
+  void refresh(WorkEntry& entry, int64_t now_ns);
+  void enqueue(WorkEntry& entry, int64_t now_ns);
+  void unqueue(WorkEntry& entry);
+  void requeue(WorkEntry& entry, TimePoint now);
+  uint32_t itemGroup(uint32_t channel, SkillSetId skills, SetId pools);
+  std::span<const uint32_t> reachOf(const WorkEntry& entry) const;
+  void noteWork(WorkEntry& entry, Outcome& out);
+  void scheduleTimer(WorkEntry& entry);
 
   // Matching.
-  Eligible eligibleAgents(const QueuedEntry& entry) const;
-  QueuedEntry* bestItemFor(const AgentRecord& agent) const;
-  void matchItem(QueuedEntry& entry, TimePoint now, std::string_view cause, Outcome& out);
-  void matchAgent(AgentRecord& agent, TimePoint now, std::string_view cause, Outcome& out);
-  void assign(QueuedEntry& entry, const Eligible& eligible, TimePoint now, std::string_view cause,
-              Outcome& out);
+  Choice choose(const WorkEntry& entry, int64_t now_ns) const;
+  std::optional<int64_t> stickyGrace(const WorkEntry& entry) const;
+  bool isSticky(const WorkEntry& entry, const AgentRecord& agent, int64_t now_ns) const;
+  void matchItem(WorkEntry& entry, TimePoint now, std::string_view causation, Outcome& out);
+  void matchAgent(AgentRecord& agent, TimePoint now, std::string_view causation, Outcome& out);
+  WorkEntry* bestItemFor(AgentRecord& agent);
+  void rebalance(TimePoint now, Outcome& out);
+  // `relist`: list the agent in the free-agent groups again (matchAgent() does it once after).
+  void give(WorkEntry& entry, const Choice& choice, TimePoint now, std::string_view causation,
+            Outcome& out, bool relist = true);
+  Decision& decide(WorkEntry& entry, v1::AssignmentStatus status, TimePoint now,
+                   std::string_view causation, Outcome& out);
+  void takeBack(WorkEntry& entry, std::string_view why, TimePoint now, std::string_view causation,
+                Outcome& out);
 
-  void rememberFinished(const std::string& work_item_id, TimePoint now, Outcome& out);
-  static void noteChangedAgent(Outcome& out, std::string_view agent_id);
+  // Timers.
+  // Fires the timers due at `now`; `rematch_due`: matches the items they made servable (else
+  // the caller rebalances everything).
+  void advance(TimePoint now, Outcome& out, bool rematch_due = true);
+  void heapRemove(WorkEntry& entry);
+  void heapUp(size_t pos);
+  void heapDown(size_t pos);
+  void heapPlace(size_t pos, const TimerNode& node);
+  void rebuildIndexes(int64_t now_ns);
 
-  std::string pool_id_;
+  // Finished-id memory.
+  bool remembersFinished(std::string_view work_item_id, uint64_t hash) const;
+  void rememberFinished(const std::string& work_item_id, uint64_t hash, TimePoint now,
+                        Outcome& out);
+  size_t insertFinished(const std::string& work_item_id, uint64_t hash, uint64_t sequence,
+                        int64_t at_ns,
+                        Outcome* out, bool restoring);
+
+  std::string domain_;
+  PolicyPtr policy_;
+  PolicyPtr retired_policy_;  // kept until the next call: decisions may point into it
   Options options_;
+  uint64_t call_ = 0;
+
   SkillSets skill_sets_;
+  IdSets pool_sets_;
+  std::vector<PoolInfo> pools_;
+  std::vector<QueueInfo> queues_;
+  std::unordered_map<std::string_view, uint32_t> queue_index_;
 
-  std::unordered_map<std::string, AgentRecord, StringHash, std::equal_to<>> agents_;
+  std::vector<std::unique_ptr<AgentRecord>> agents_;
+  StringIndex agent_index_;
   std::array<size_t, v1::Presence_ARRAYSIZE> presence_counts_{};
-  // AVAILABLE agents with a free slot, by (slot channel, the agent's skill set). Only
-  // non-empty groups are kept (as in queue_groups_), so scans visit no dead entries.
-  std::map<GroupKey, AgentSet> free_agents_;
-  // Node handles of AgentSet kept for reuse: re-ranking an agent allocates nothing.
-  std::vector<AgentSet::node_type> spare_nodes_;
 
-  std::unordered_map<std::string, QueuedEntry, StringHash, std::equal_to<>> queued_;
-  // Waiting items by (channel, required skill set); each set in queue order.
-  std::map<GroupKey, QueueSet> queue_groups_;
-  // Waiting items by age, for the oldest wait.
-  std::set<std::pair<int64_t, std::string_view>> queued_by_age_;
+  std::vector<AgentGroup> agent_groups_;
+  std::unordered_map<uint64_t, uint32_t> agent_group_index_;
+  // Per (pool, channel slot key): its agent groups.
+  std::vector<std::vector<uint32_t>> pool_channel_groups_;
+  std::vector<uint32_t> pool_channel_free_;  // free agents listed per (pool, channel slot key)
+  std::vector<AgentSet::node_type> spare_agent_nodes_;
 
-  // Items in hand: work_item_id → the agent holding it.
-  std::unordered_map<std::string, AgentRecord*, StringHash, std::equal_to<>> active_;
+  std::vector<ItemGroup> item_groups_;
+  std::unordered_map<uint64_t, uint32_t> item_group_index_;
+  std::unordered_map<uint64_t, Compat> compat_;
+  std::vector<QueueSet::node_type> spare_item_nodes_;
 
-  // Recently finished items: id → sequence, and sequence → id (oldest forgotten first).
-  std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> finished_;
-  std::map<uint64_t, std::string> finished_by_sequence_;
+  std::vector<std::unique_ptr<WorkEntry>> entries_;
+  std::vector<uint32_t> free_entries_;
+  std::vector<uint32_t> released_entries_;  // freed this call: reusable from the next one
+  StringIndex work_index_;                  // work_item_id → entry (queued, offered, in hand)
+  StringIndex conversation_index_;          // conversation_id → entry
+  size_t queued_count_ = 0;
+  size_t offered_count_ = 0;
+  size_t assigned_count_ = 0;
+
+  std::vector<TimerNode> heap_;  // 4-ary min-heap by (at, entry index)
+  std::vector<WorkEntry*> scratch_entries_;  // advance(): items to match again
+
+  struct FinishedSlot {
+    std::string id;
+    uint64_t sequence = 0;
+    int64_t at_ns = 0;
+    uint64_t hash = 0;  // StringIndex::hashOf(id)
+    bool used = false;
+  };
+  std::vector<FinishedSlot> finished_ring_;
+  size_t finished_next_ = 0;  // ring position of the next insert (the oldest when full)
+  StringIndex finished_index_;
   uint64_t next_finished_sequence_ = 1;
+  std::vector<v1::FinishedWork> restored_finished_;
+  std::vector<WorkEntry*> restore_fixups_;  // restored as queued although held: persist again
 };
 
 }  // namespace switchboard::dispatch

@@ -4,35 +4,77 @@
 
 namespace switchboard::dispatch {
 
-SkillSets::SkillSets() {
+IdSets::IdSets() {
   sets_.emplace_back();  // kEmpty
+  info_.push_back(Info{});
   set_ids_.emplace(std::vector<uint32_t>{}, kEmpty);
 }
 
-SkillSetId SkillSets::intern(const google::protobuf::RepeatedPtrField<std::string>& skills) {
-  if (skills.empty()) return kEmpty;
-  scratch_.clear();
-  for (const std::string& skill : skills) {
-    auto it = skill_ids_.find(std::string_view(skill));
-    if (it == skill_ids_.end()) {
-      it = skill_ids_.emplace(skill, static_cast<uint32_t>(skill_ids_.size())).first;
-    }
-    scratch_.push_back(it->second);
+SetId IdSets::intern(std::vector<uint32_t>& ids) {
+  // One member (a work item's single required skill, typically): no tree search.
+  if (ids.size() == 1 && ids[0] < singles_.size() && singles_[ids[0]] != kEmpty) {
+    return singles_[ids[0]];
   }
-  std::sort(scratch_.begin(), scratch_.end());
-  scratch_.erase(std::unique(scratch_.begin(), scratch_.end()), scratch_.end());
-  if (auto found = set_ids_.find(scratch_); found != set_ids_.end()) return found->second;
-  const auto id = static_cast<SkillSetId>(sets_.size());
-  sets_.push_back(scratch_);
-  set_ids_.emplace(scratch_, id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  SetId id;
+  if (auto found = set_ids_.find(ids); found != set_ids_.end()) {
+    id = found->second;
+  } else {
+    id = static_cast<SetId>(sets_.size());
+    Info info;
+    for (uint32_t member : ids) {
+      if (member < 64) {
+        info.mask |= uint64_t{1} << member;
+      } else {
+        info.small = false;
+      }
+    }
+    sets_.push_back(ids);
+    info_.push_back(info);
+    set_ids_.emplace(ids, id);
+  }
+  if (ids.size() == 1) {
+    if (singles_.size() <= ids[0]) singles_.resize(ids[0] + 1, kEmpty);
+    singles_[ids[0]] = id;
+  }
   return id;
 }
 
-bool SkillSets::covers(SkillSetId have, SkillSetId need) const {
-  if (need == kEmpty || have == need) return true;
+bool IdSets::contains(SetId set, uint32_t member) const {
+  const Info& info = info_[set];
+  if (info.small) return member < 64 && (info.mask >> member & 1) != 0;
+  return std::binary_search(sets_[set].begin(), sets_[set].end(), member);
+}
+
+bool IdSets::coversSlow(SetId have, SetId need) const {
   const std::vector<uint32_t>& h = sets_[have];
   const std::vector<uint32_t>& n = sets_[need];
   return n.size() <= h.size() && std::includes(h.begin(), h.end(), n.begin(), n.end());
+}
+
+bool IdSets::intersectsSlow(SetId a, SetId b) const {
+  const std::vector<uint32_t>& x = sets_[a];
+  const std::vector<uint32_t>& y = sets_[b];
+  auto i = x.begin();
+  auto j = y.begin();
+  while (i != x.end() && j != y.end()) {
+    if (*i == *j) return true;
+    if (*i < *j) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return false;
+}
+
+uint32_t SkillSets::skillId(std::string_view skill) {
+  auto it = skill_ids_.find(skill);
+  if (it == skill_ids_.end()) {
+    it = skill_ids_.emplace(std::string(skill), static_cast<uint32_t>(skill_ids_.size())).first;
+  }
+  return it->second;
 }
 
 }  // namespace switchboard::dispatch

@@ -61,6 +61,11 @@ Seconds builtInConversationWindow(v1::Channel channel) {
 const Pool* Policy::findPool(std::string_view name) const {
   return findByName(pools, name);
 }
+std::string_view Policy::domainOf(const Queue* queue) const {
+  if (queue == nullptr) return "default";
+  const Pool* pool = findPool(queue->pool);
+  return pool ? std::string_view(pool->domain) : std::string_view("default");
+}
 const Queue* Policy::findQueue(std::string_view name) const {
   return findByName(queues, name);
 }

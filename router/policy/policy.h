@@ -33,11 +33,18 @@ std::optional<Strategy> strategyFromName(std::string_view name);
 
 struct Pool {
   std::string name;
+  // The dispatch domain: pools that share agents or overflow into each other must share one,
+  // because one dispatch task matches a domain's work and agents (work items and agent events
+  // are keyed by it). One domain ("default") suits most contact centers; separate domains
+  // (e.g. per brand or tenant) scale dispatch out across partitions.
+  std::string domain = "default";
   // An agent belongs to the pool when listed in `agents` or when it holds every skill of
   // `skills` (the selector; empty selects nobody by skill). The loader rejects a pool with
   // neither.
   std::vector<std::string> agents;
   std::vector<std::string> skills;
+  // `members: {everyone: true}`: every agent of the domain belongs (the built-in policy).
+  bool everyone = false;
   // Items per agent per channel; unset channels: the agent's own stated capacity.
   ChannelMap<uint32_t> capacity;
   Strategy strategy = Strategy::kLongestIdle;
@@ -47,6 +54,7 @@ struct Pool {
   // `agent_skills`: any range of std::string (a vector, a protobuf RepeatedPtrField ...).
   template <typename SkillRange>
   bool admits(std::string_view agent_id, const SkillRange& agent_skills) const {
+    if (everyone) return true;
     for (const std::string& agent : agents) {
       if (agent == agent_id) return true;
     }
@@ -116,6 +124,8 @@ struct Defaults {
   ChannelMap<Seconds> open_conversation_window;
   // First-response targets for queues that set none for a channel.
   ChannelMap<Seconds> sla;
+  // How long an offered item waits for the agent's accept. 0s: no offer step, the item is
+  // assigned outright (the built-in policy, and the behaviour before offers existed).
   Seconds reservation_timeout = std::chrono::seconds(30);
   Seconds sticky_grace = std::chrono::minutes(10);
   bool operator==(const Defaults&) const = default;
@@ -128,13 +138,18 @@ Seconds builtInSlaTarget(v1::Channel channel);
 Seconds builtInConversationWindow(v1::Channel channel);
 
 struct Policy {
-  std::string source;  // file name, for messages
+  std::string source;   // file name, for messages
+  std::string version;  // 16 hex digits of the file's content hash (set by parsePolicy)
+  // Every pool's domain, each once, in order of first appearance.
+  std::vector<std::string> domains;
   Defaults defaults;
   std::vector<Pool> pools;
   std::vector<BusinessCalendar> calendars;
   std::vector<Queue> queues;  // in file order: the first matching queue wins
 
   const Pool* findPool(std::string_view name) const;
+  // The dispatch domain of the queue's pool ("default" when the queue is null).
+  std::string_view domainOf(const Queue* queue) const;
   const Queue* findQueue(std::string_view name) const;
   const BusinessCalendar* findCalendar(std::string_view name) const;
 };

@@ -94,6 +94,11 @@ class Loader {
     SB_RETURN_IF_ERROR(loadPools(pools, "pools", policy));
     SB_ASSIGN_OR_RETURN(YAML::Node queues, required(top, root, "", "queues"));
     SB_RETURN_IF_ERROR(loadQueues(queues, "queues", policy));
+    for (const Pool& pool : policy.pools) {
+      bool known = false;
+      for (const std::string& d : policy.domains) known = known || d == pool.domain;
+      if (!known) policy.domains.push_back(pool.domain);
+    }
     return policy;
   }
 
@@ -206,6 +211,14 @@ class Loader {
     return value;
   }
 
+  // YAML 1.2 core schema booleans only: "yes"/"on" are not booleans, so a typo stays an error.
+  Result<bool> boolean(const YAML::Node& node, const std::string& path) const {
+    SB_ASSIGN_OR_RETURN(std::string text, scalar(node, path, "true or false"));
+    if (text == "true" || text == "True" || text == "TRUE") return true;
+    if (text == "false" || text == "False" || text == "FALSE") return false;
+    return fail(node, path, "expected true or false, found " + quoted(text));
+  }
+
   Result<Seconds> duration(const YAML::Node& node, const std::string& path) const {
     SB_ASSIGN_OR_RETURN(std::string text, scalar(node, path, "a duration"));
     auto parsed = parseDuration(text);
@@ -312,9 +325,6 @@ class Loader {
     if (auto v = fields.get("reservation_timeout")) {
       SB_ASSIGN_OR_RETURN(out.reservation_timeout,
                           duration(*v, child(path, "reservation_timeout")));
-      if (out.reservation_timeout.count() == 0) {
-        return fail(*v, child(path, "reservation_timeout"), "must be longer than 0s");
-      }
     }
     if (auto v = fields.get("sticky_grace")) {
       SB_ASSIGN_OR_RETURN(out.sticky_grace, duration(*v, child(path, "sticky_grace")));
@@ -394,9 +404,9 @@ class Loader {
     for (size_t i = 0; i < node.size(); ++i) {
       const std::string at = item(path, i);
       const YAML::Node entry = node[i];
-      SB_ASSIGN_OR_RETURN(
-          Fields fields,
-          mapping(entry, at, {"name", "members", "capacity", "strategy", "sticky_grace"}));
+      SB_ASSIGN_OR_RETURN(Fields fields, mapping(entry, at,
+                                                 {"name", "domain", "members", "capacity",
+                                                  "strategy", "sticky_grace"}));
       Pool pool;
       SB_ASSIGN_OR_RETURN(YAML::Node name_node, required(fields, entry, at, "name"));
       SB_ASSIGN_OR_RETURN(pool.name, name(name_node, child(at, "name")));
@@ -410,17 +420,20 @@ class Loader {
       SB_ASSIGN_OR_RETURN(YAML::Node members, required(fields, entry, at, "members"));
       const std::string members_path = child(at, "members");
       SB_ASSIGN_OR_RETURN(Fields member_fields,
-                          mapping(members, members_path, {"agents", "skills"}));
+                          mapping(members, members_path, {"everyone", "agents", "skills"}));
+      if (auto v = member_fields.get("everyone")) {
+        SB_ASSIGN_OR_RETURN(pool.everyone, boolean(*v, child(members_path, "everyone")));
+      }
       if (auto v = member_fields.get("agents")) {
         SB_ASSIGN_OR_RETURN(pool.agents, stringList(*v, child(members_path, "agents")));
       }
       if (auto v = member_fields.get("skills")) {
         SB_ASSIGN_OR_RETURN(pool.skills, stringList(*v, child(members_path, "skills")));
       }
-      if (pool.agents.empty() && pool.skills.empty()) {
+      if (!pool.everyone && pool.agents.empty() && pool.skills.empty()) {
         return fail(members, members_path,
-                    "empty member set (list agent ids under \"agents\" or a skill selector "
-                    "under \"skills\")");
+                    "empty member set (list agent ids under \"agents\", a skill selector "
+                    "under \"skills\", or \"everyone: true\")");
       }
       if (auto v = fields.get("capacity")) {
         const std::string capacity_path = child(at, "capacity");
@@ -444,6 +457,24 @@ class Loader {
       }
       if (auto v = fields.get("sticky_grace")) {
         SB_ASSIGN_OR_RETURN(pool.sticky_grace, duration(*v, child(at, "sticky_grace")));
+      }
+      if (auto v = fields.get("domain")) {
+        SB_ASSIGN_OR_RETURN(pool.domain, name(*v, child(at, "domain")));
+      }
+      // An agent listed by id in pools of two domains would be matched by two dispatch tasks
+      // at once (double-booked), so the loader refuses it.
+      for (const Pool& earlier : policy.pools) {
+        if (earlier.domain == pool.domain) continue;
+        for (const std::string& agent : pool.agents) {
+          for (const std::string& other : earlier.agents) {
+            if (agent == other) {
+              return fail(members, members_path,
+                          "agent " + quoted(agent) + " is listed in pool " + quoted(earlier.name) +
+                              " of domain " + quoted(earlier.domain) +
+                              " too; an agent serves one domain");
+            }
+          }
+        }
       }
       policy.pools.push_back(std::move(pool));
       name_nodes.push_back(name_node);
@@ -571,6 +602,14 @@ class Loader {
                         " is not after " + formatDuration(queue.overflow.back().after));
       }
       SB_ASSIGN_OR_RETURN(step.widen_to, poolRef(widen_to, child(at, "widen_to"), policy));
+      const std::string& home = policy.findPool(queue.pool)->domain;
+      const std::string& wider = policy.findPool(step.widen_to)->domain;
+      if (home != wider) {
+        return fail(widen_to, child(at, "widen_to"),
+                    "pool " + quoted(step.widen_to) + " is in domain " + quoted(wider) +
+                        " but the queue's pool is in " + quoted(home) +
+                        " (overflow stays within one dispatch domain)");
+      }
       for (const std::string& eligible : queue.reach) {
         if (eligible == step.widen_to) {
           return fail(widen_to, child(at, "widen_to"),
@@ -588,11 +627,27 @@ class Loader {
 
 }  // namespace
 
+// FNV-1a 64: names a version in logs, metrics and work items without a cryptographic dependency
+// (it identifies, it does not authenticate).
+std::string policyContentVersion(std::string_view text) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // offset basis
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;  // FNV prime
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = kHex[h & 0xF];
+  return out;
+}
+
 Result<Policy> parsePolicy(std::string_view yaml_text, std::string_view source_name) {
   Loader loader(source_name);
   try {
     const YAML::Node root = YAML::Load(std::string(yaml_text));
-    return loader.load(root);
+    SB_ASSIGN_OR_RETURN(Policy policy, loader.load(root));
+    policy.version = policyContentVersion(yaml_text);
+    return policy;
   } catch (const YAML::Exception& e) {
     return loader.failAt(e.mark, "", "invalid YAML: " + e.msg);
   } catch (const std::exception& e) {

@@ -21,5 +21,8 @@ namespace switchboard::policy {
 Result<Policy> parsePolicy(std::string_view yaml_text, std::string_view source_name);
 // Reads `path` and parses it; an unreadable file is an Errc::kConfig error too.
 Result<Policy> loadPolicyFile(const std::string& path);
+// The version parsePolicy() gives the policy of `yaml_text`: 16 hex digits of a 64-bit content
+// hash. Lets a reloader tell an unchanged file from a changed one without parsing it.
+std::string policyContentVersion(std::string_view yaml_text);
 
 }  // namespace switchboard::policy

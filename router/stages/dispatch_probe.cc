@@ -6,8 +6,8 @@
 namespace switchboard::router {
 namespace {
 
-// Time to assign spans seconds (chat with free agents) to a day (email over a weekend).
-const prometheus::Histogram::BucketBoundaries kTimeToAssignBuckets = {
+// Waits span seconds (chat with free agents) to a day (email over a weekend).
+const prometheus::Histogram::BucketBoundaries kWaitBuckets = {
     1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 43200, 86400};
 
 std::string presenceLabel(v1::Presence presence) {
@@ -19,34 +19,75 @@ std::string presenceLabel(v1::Presence presence) {
   }
 }
 
+double seconds(std::chrono::nanoseconds d) {
+  return std::max(0.0, std::chrono::duration<double>(d).count());
+}
+
 }  // namespace
 
 DispatchProbe::DispatchProbe(metrics::MetricsRegistry& registry)
-    : assignments_(prometheus::BuildCounter()
+    : offers_(prometheus::BuildCounter()
+                  .Name("switchboard_router_offers_total")
+                  .Help("Work items offered to an agent, by pool and channel.")
+                  .Register(registry.registry())),
+      assignments_(prometheus::BuildCounter()
                        .Name("switchboard_router_assignments_total")
-                       .Help("Work items assigned to an agent, by pool and channel.")
+                       .Help("Work items assigned to an agent (directly or by an accepted "
+                             "offer), by pool and channel.")
                        .Register(registry.registry())),
+      time_to_offer_(prometheus::BuildHistogram()
+                         .Name("switchboard_router_time_to_offer_seconds")
+                         .Help("Time from enqueued_at to an offer, by pool and channel.")
+                         .Register(registry.registry())),
       time_to_assign_(prometheus::BuildHistogram()
                           .Name("switchboard_router_time_to_assign_seconds")
                           .Help("Time from enqueued_at to the assignment, by pool and channel.")
                           .Register(registry.registry())),
+      sla_(prometheus::BuildCounter()
+               .Name("switchboard_router_sla_total")
+               .Help("Work items first assigned before (attained) or after (breached) their SLA "
+                     "deadline, by channel and queue.")
+               .Register(registry.registry())),
+      reservations_(prometheus::BuildCounter()
+                        .Name("switchboard_router_reservations_total")
+                        .Help("How offers ended: accepted, rejected, offer_timeout, "
+                              "agent_offline, transferred (work taken back from an agent).")
+                        .Register(registry.registry())),
+      appended_(prometheus::BuildCounter()
+                    .Name("switchboard_router_appended_total")
+                    .Help("Follow-up messages delivered to the agent who has the conversation "
+                          "in hand, by channel.")
+                    .Register(registry.registry())),
+      widenings_(prometheus::BuildCounter()
+                     .Name("switchboard_router_overflow_widenings_total")
+                     .Help("Overflow steps that came into force for a waiting item, by queue.")
+                     .Register(registry.registry())),
       queue_depth_(prometheus::BuildGauge()
                        .Name("switchboard_router_queue_depth")
-                       .Help("Work items waiting in the pool's queue.")
+                       .Help("Work items waiting in the queue, as of the last tick.")
                        .Register(registry.registry())),
       oldest_wait_(prometheus::BuildGauge()
                        .Name("switchboard_router_oldest_wait_seconds")
-                       .Help("Wait of the pool's oldest queued work item, as of the last event "
-                             "or tick of the pool's task.")
+                       .Help("Wait of the queue's oldest waiting work item, as of the last tick.")
                        .Register(registry.registry())),
       agents_(prometheus::BuildGauge()
                   .Name("switchboard_router_agents")
-                  .Help("Agents known to the pool, by presence.")
+                  .Help("Agents known to the dispatch domain, by presence.")
                   .Register(registry.registry())),
+      slots_(prometheus::BuildGauge()
+                 .Name("switchboard_router_agent_slots")
+                 .Help("Capacity slots of the domain's available agents: used (offered or in "
+                       "hand) and total.")
+                 .Register(registry.registry())),
+      stranded_(prometheus::BuildGauge()
+                    .Name("switchboard_router_stranded_items")
+                    .Help("Queued work items whose queue is unknown to the policy or served by "
+                          "pools of another domain.")
+                    .Register(registry.registry())),
       input_ignored_(prometheus::BuildCounter()
                          .Name("switchboard_router_input_ignored_total")
-                         .Help("Dispatch inputs that changed nothing (duplicates, other pool, "
-                               "unknown agent ...), by reason.")
+                         .Help("Dispatch inputs that changed nothing (duplicates, unknown agent, "
+                               "follow-ups joined to their conversation ...), by reason.")
                          .Register(registry.registry())) {}
 
 std::string DispatchProbe::channelLabel(v1::Channel channel) {
@@ -59,72 +100,130 @@ std::string DispatchProbe::channelLabel(v1::Channel channel) {
   return name;
 }
 
-size_t DispatchProbe::channelIndex(v1::Channel channel) {
-  return v1::Channel_IsValid(channel) ? static_cast<size_t>(channel) : kChannelLabels - 1;
+prometheus::Counter& DispatchProbe::counter(prometheus::Family<prometheus::Counter>& family,
+                                            const prometheus::Labels& labels) {
+  std::array<std::string, 3> values;
+  size_t i = 0;
+  for (const auto& [name, value] : labels) {
+    if (i < values.size()) values[i++] = value;
+  }
+  auto key = std::make_tuple(static_cast<const void*>(&family), values[0], values[1], values[2]);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) it = counters_.emplace(key, &family.Add(labels)).first;
+  return *it->second;
 }
 
-DispatchProbe::PoolMetrics& DispatchProbe::pool(std::string_view pool_id) {
-  auto it = pools_.find(pool_id);
-  if (it == pools_.end()) it = pools_.emplace(std::string(pool_id), PoolMetrics{}).first;
+DispatchProbe::PoolChannel& DispatchProbe::poolChannel(bool offer, std::string_view pool,
+                                                       v1::Channel channel) {
+  auto key = std::make_tuple(offer, std::string(pool), static_cast<int>(channel));
+  auto it = pool_channels_.find(key);
+  if (it == pool_channels_.end()) {
+    const prometheus::Labels labels{{"pool", std::string(pool)},
+                                    {"channel", channelLabel(channel)}};
+    PoolChannel metrics;
+    metrics.count = &(offer ? offers_ : assignments_).Add(labels);
+    metrics.wait = &(offer ? time_to_offer_ : time_to_assign_).Add(labels, kWaitBuckets);
+    it = pool_channels_.emplace(key, metrics).first;
+  }
   return it->second;
 }
 
-void DispatchProbe::workAssigned(std::string_view pool_id, v1::Channel channel,
-                                 std::chrono::nanoseconds waited) {
-  PoolMetrics& metrics = pool(pool_id);
-  const size_t index = channelIndex(channel);
-  if (metrics.assignments[index] == nullptr) {
-    const prometheus::Labels labels{{"pool", std::string(pool_id)},
-                                    {"channel", channelLabel(channel)}};
-    metrics.assignments[index] = &assignments_.Add(labels);
-    metrics.time_to_assign[index] = &time_to_assign_.Add(labels, kTimeToAssignBuckets);
+void DispatchProbe::decided(const dispatch::Decision& d) {
+  const double waited = seconds(d.decided_at - d.enqueued_at);
+  switch (d.status) {
+    case v1::ASSIGNMENT_STATUS_OFFERED: {
+      PoolChannel& metrics = poolChannel(true, d.pool_id, d.channel);
+      metrics.count->Increment();
+      metrics.wait->Observe(waited);
+      break;
+    }
+    case v1::ASSIGNMENT_STATUS_ASSIGNED: {
+      PoolChannel& metrics = poolChannel(false, d.pool_id, d.channel);
+      metrics.count->Increment();
+      metrics.wait->Observe(waited);
+      if (d.accepted) counter(reservations_, {{"outcome", "accepted"}}).Increment();
+      if (d.first_assignment) {
+        counter(sla_, {{"channel", channelLabel(d.channel)},
+                       {"outcome", d.sla_breached ? "breached" : "attained"},
+                       {"queue", std::string(d.queue_id)}})
+            .Increment();
+      }
+      break;
+    }
+    case v1::ASSIGNMENT_STATUS_REQUEUED:
+      counter(reservations_, {{"outcome", std::string(d.cause)}}).Increment();
+      break;
+    case v1::ASSIGNMENT_STATUS_APPENDED:
+      counter(appended_, {{"channel", channelLabel(d.channel)}}).Increment();
+      break;
+    default: break;
   }
-  metrics.assignments[index]->Increment();
-  metrics.time_to_assign[index]->Observe(std::chrono::duration<double>(waited).count());
+}
+
+void DispatchProbe::overflowWidened(std::string_view queue) {
+  counter(widenings_, {{"queue", std::string(queue)}}).Increment();
 }
 
 void DispatchProbe::inputIgnored(std::string_view reason) {
-  auto it = ignored_.find(reason);
-  if (it == ignored_.end()) {
-    prometheus::Counter* counter = &input_ignored_.Add({{"reason", std::string(reason)}});
-    it = ignored_.emplace(std::string(reason), counter).first;
-  }
-  it->second->Increment();
+  counter(input_ignored_, {{"reason", std::string(reason)}}).Increment();
 }
 
-void DispatchProbe::poolObserved(const dispatch::DispatchEngine& engine, dispatch::TimePoint now) {
-  PoolMetrics& metrics = pool(engine.poolId());
-  if (metrics.queue_depth == nullptr) {
-    metrics.queue_depth = &queue_depth_.Add({{"pool", engine.poolId()}});
-    metrics.oldest_wait = &oldest_wait_.Add({{"pool", engine.poolId()}});
+void DispatchProbe::domainObserved(const dispatch::DispatchEngine& engine,
+                                   dispatch::TimePoint now) {
+  const std::string& domain = engine.domain();
+  auto it = domains_.find(domain);
+  if (it == domains_.end()) {
+    DomainGauges gauges;
     for (size_t i = 0; i < kPresences.size(); ++i) {
-      metrics.agents[i] =
-          &agents_.Add({{"pool", engine.poolId()}, {"presence", presenceLabel(kPresences[i])}});
+      gauges.agents[i] =
+          &agents_.Add({{"domain", domain}, {"presence", presenceLabel(kPresences[i])}});
     }
+    gauges.slots_used = &slots_.Add({{"domain", domain}, {"state", "used"}});
+    gauges.slots_total = &slots_.Add({{"domain", domain}, {"state", "total"}});
+    gauges.stranded = &stranded_.Add({{"domain", domain}});
+    it = domains_.emplace(domain, std::move(gauges)).first;
   }
-  metrics.queue_depth->Set(static_cast<double>(engine.queueDepth()));
-  double oldest_wait = 0;
-  if (auto oldest = engine.oldestEnqueuedAt()) {
-    oldest_wait = std::max(0.0, std::chrono::duration<double>(now - *oldest).count());
-  }
-  metrics.oldest_wait->Set(oldest_wait);
+  DomainGauges& gauges = it->second;
   for (size_t i = 0; i < kPresences.size(); ++i) {
-    metrics.agents[i]->Set(static_cast<double>(engine.agentCount(kPresences[i])));
+    gauges.agents[i]->Set(static_cast<double>(engine.agentCount(kPresences[i])));
+  }
+  const dispatch::DispatchEngine::Occupancy occupancy = engine.occupancy();
+  gauges.slots_used->Set(static_cast<double>(occupancy.used));
+  gauges.slots_total->Set(static_cast<double>(occupancy.total));
+  gauges.stranded->Set(static_cast<double>(engine.strandedCount()));
+  // Queues seen before and empty now report 0.
+  for (auto& [queue, q] : gauges.queues) {
+    q.depth->Set(0);
+    q.oldest_wait->Set(0);
+  }
+  engine.queueStats(stats_);
+  for (const dispatch::DispatchEngine::QueueStats& s : stats_) {
+    auto q = gauges.queues.find(s.queue);
+    if (q == gauges.queues.end()) {
+      const prometheus::Labels labels{{"domain", domain}, {"queue", std::string(s.queue)}};
+      q = gauges.queues
+              .emplace(std::string(s.queue),
+                       QueueGauges{&queue_depth_.Add(labels), &oldest_wait_.Add(labels)})
+              .first;
+    }
+    q->second.depth->Set(static_cast<double>(s.depth));
+    q->second.oldest_wait->Set(seconds(now - s.oldest_enqueued_at));
   }
 }
 
-void DispatchProbe::poolClosed(std::string_view pool_id) {
-  auto it = pools_.find(pool_id);
-  if (it == pools_.end() || it->second.queue_depth == nullptr) return;
-  PoolMetrics& metrics = it->second;
-  queue_depth_.Remove(metrics.queue_depth);
-  oldest_wait_.Remove(metrics.oldest_wait);
-  for (prometheus::Gauge*& gauge : metrics.agents) {
-    agents_.Remove(gauge);
-    gauge = nullptr;
+void DispatchProbe::domainClosed(std::string_view domain) {
+  auto it = domains_.find(domain);
+  if (it == domains_.end()) return;
+  DomainGauges& gauges = it->second;
+  for (prometheus::Gauge* gauge : gauges.agents) agents_.Remove(gauge);
+  slots_.Remove(gauges.slots_used);
+  slots_.Remove(gauges.slots_total);
+  stranded_.Remove(gauges.stranded);
+  for (auto& [queue, q] : gauges.queues) {
+    queue_depth_.Remove(q.depth);
+    oldest_wait_.Remove(q.oldest_wait);
   }
-  metrics.queue_depth = nullptr;
-  metrics.oldest_wait = nullptr;
+  domains_.erase(it);
 }
 
 }  // namespace switchboard::router

@@ -3,11 +3,11 @@
 namespace switchboard::router {
 namespace {
 
-std::string makeKey(std::string_view prefix, std::string_view pool_id, std::string_view id) {
+std::string makeKey(std::string_view prefix, std::string_view domain, std::string_view id) {
   std::string key;
-  key.reserve(prefix.size() + pool_id.size() + id.size() + 1);
+  key.reserve(prefix.size() + domain.size() + id.size() + 1);
   key.append(prefix);
-  for (char c : pool_id) {
+  for (char c : domain) {
     if (c == '%') {
       key.append("%25");
     } else if (c == '/') {
@@ -23,16 +23,16 @@ std::string makeKey(std::string_view prefix, std::string_view pool_id, std::stri
 
 }  // namespace
 
-std::string agentStateKey(std::string_view pool_id, std::string_view agent_id) {
-  return makeKey(kAgentKeyPrefix, pool_id, agent_id);
+std::string agentStateKey(std::string_view domain, std::string_view agent_id) {
+  return makeKey(kAgentKeyPrefix, domain, agent_id);
 }
 
-std::string queuedItemKey(std::string_view pool_id, std::string_view work_item_id) {
-  return makeKey(kQueueKeyPrefix, pool_id, work_item_id);
+std::string workStateKey(std::string_view domain, std::string_view work_item_id) {
+  return makeKey(kWorkKeyPrefix, domain, work_item_id);
 }
 
-std::string finishedItemKey(std::string_view pool_id, std::string_view work_item_id) {
-  return makeKey(kDoneKeyPrefix, pool_id, work_item_id);
+std::string finishedItemKey(std::string_view domain, std::string_view work_item_id) {
+  return makeKey(kDoneKeyPrefix, domain, work_item_id);
 }
 
 }  // namespace switchboard::router

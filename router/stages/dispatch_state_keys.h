@@ -1,9 +1,11 @@
 // Keys of the dispatch stage's records in its task state store:
-//   agent/<pool>/<agent_id>      → switchboard.v1.AgentState
-//   queue/<pool>/<work_item_id>  → switchboard.v1.WorkItem (waiting in the pool's queue)
-//   done/<pool>/<work_item_id>   → switchboard.v1.FinishedWork (recently finished)
-// The pool segment escapes '%' and '/' (as %25 and %2F) so that a pool id containing '/'
-// cannot make two records share a key; the last segment needs no escaping.
+//   agent/<domain>/<agent_id>      → switchboard.v1.AgentState
+//   work/<domain>/<work_item_id>   → switchboard.v1.WorkState (queued, offered or in hand)
+//   done/<domain>/<work_item_id>   → switchboard.v1.FinishedWork (recently finished)
+// The domain segment escapes '%' and '/' (as %25 and %2F) so that a domain containing '/'
+// cannot make two records share a key; the last segment needs no escaping. (Before the routing
+// policy the middle segment was a pool id and waiting items lived under queue/<pool>/...; such
+// records are not read any more.)
 // Stateless; usable from any thread.
 #pragma once
 
@@ -13,11 +15,11 @@
 namespace switchboard::router {
 
 inline constexpr std::string_view kAgentKeyPrefix = "agent/";
-inline constexpr std::string_view kQueueKeyPrefix = "queue/";
+inline constexpr std::string_view kWorkKeyPrefix = "work/";
 inline constexpr std::string_view kDoneKeyPrefix = "done/";
 
-std::string agentStateKey(std::string_view pool_id, std::string_view agent_id);
-std::string queuedItemKey(std::string_view pool_id, std::string_view work_item_id);
-std::string finishedItemKey(std::string_view pool_id, std::string_view work_item_id);
+std::string agentStateKey(std::string_view domain, std::string_view agent_id);
+std::string workStateKey(std::string_view domain, std::string_view work_item_id);
+std::string finishedItemKey(std::string_view domain, std::string_view work_item_id);
 
 }  // namespace switchboard::router

@@ -2,54 +2,16 @@
 
 #include <cstdio>
 
-#include <prometheus/counter.h>
-
-#include "core/crypto/digest.h"
-#include "router/stages/sla_targets.h"
+#include "router/context/customer_ids.h"
+#include "router/stages/identity_probe.h"
+#include "switchboard/v1/customer_event.pb.h"
 #include "switchboard/v1/inbound_message.pb.h"
-#include "switchboard/v1/work_item.pb.h"
 
 namespace switchboard::router {
-
-class IdentityProbe {
- public:
-  explicit IdentityProbe(metrics::MetricsRegistry& metrics)
-      : messages_(prometheus::BuildCounter()
-                      .Name("switchboard_router_inbound_messages_total")
-                      .Help("Inbound messages the identity stage turned into work items")
-                      .Register(metrics.registry())),
-        duplicates_(prometheus::BuildCounter()
-                        .Name("switchboard_router_duplicates_total")
-                        .Help("Provider retries recognised by idempotency key and dropped")
-                        .Register(metrics.registry())
-                        .Add({{"stage", "identity"}})),
-        new_customers_(prometheus::BuildCounter()
-                           .Name("switchboard_router_new_customers_total")
-                           .Help("Senders seen for the first time")
-                           .Register(metrics.registry())
-                           .Add({})) {}
-
-  void messageRouted(v1::Channel channel) {
-    messages_.Add({{"channel", channelLabel(channel)}}).Increment();
-  }
-  void duplicateDropped() { duplicates_.Increment(); }
-  void newCustomer() { new_customers_.Increment(); }
-
-  static std::string channelLabel(v1::Channel channel) {
-    std::string name = v1::Channel_Name(channel);
-    constexpr std::string_view kPrefix = "CHANNEL_";
-    if (name.starts_with(kPrefix)) name.erase(0, kPrefix.size());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return name;
-  }
-
- private:
-  prometheus::Family<prometheus::Counter>& messages_;
-  prometheus::Counter& duplicates_;
-  prometheus::Counter& new_customers_;
-};
-
 namespace {
+
+constexpr std::string_view kIdemPrefix = "idem/";
+constexpr std::string_view kIdemTimePrefix = "idemt/";
 
 google::protobuf::Timestamp toTimestamp(std::chrono::system_clock::time_point t) {
   google::protobuf::Timestamp ts;
@@ -76,6 +38,10 @@ IdentityStage::IdentityStage(Topics topics, IdentitySettings settings,
 
 IdentityStage::~IdentityStage() = default;
 
+std::vector<std::string> IdentityStage::inputTopics() const {
+  return {topics_.inbound, topics_.identity_links};
+}
+
 void IdentityStage::open(stage::TaskContext&) {}
 
 void IdentityStage::close(int32_t partition) {
@@ -83,6 +49,12 @@ void IdentityStage::close(int32_t partition) {
 }
 
 void IdentityStage::process(const stage::InputRecord& record, stage::TaskContext& ctx) {
+  if (record.topic == topics_.inbound) return processInbound(record, ctx);
+  if (record.topic == topics_.identity_links) return processLink(record, ctx);
+  ctx.reject("unexpected_topic", "the identity stage reads inbound and identity-links only");
+}
+
+void IdentityStage::processInbound(const stage::InputRecord& record, stage::TaskContext& ctx) {
   v1::InboundMessage message;
   if (!message.ParseFromArray(record.value.data(), static_cast<int>(record.value.size()))) {
     ctx.reject("undecodable_record", "value is not a switchboard.v1.InboundMessage");
@@ -93,57 +65,97 @@ void IdentityStage::process(const stage::InputRecord& record, stage::TaskContext
     ctx.reject("invalid_record", "InboundMessage without idempotency key or sender address");
     return;
   }
-  std::string idem_key = "idem/" + idempotency_key;
+  std::string idem_key = std::string(kIdemPrefix) + idempotency_key;
   if (ctx.get(idem_key)) {
     probe_->duplicateDropped();
     return;
   }
-  auto now = ctx.now();
-  std::string work_item_id = crypto::derivedId("wi-", idempotency_key);
-  ctx.put(idem_key, work_item_id);
-  ctx.put("idemt/" + hourBucket(now) + "/" + idempotency_key, "");
+  const auto now = ctx.now();
+  ctx.put(idem_key, context::workItemIdFor(message));
+  ctx.put(std::string(kIdemTimePrefix) + hourBucket(now) + "/" + idempotency_key, "");
 
-  // One address, one customer, until CRM profiles link addresses (router issue).
-  std::string address_key = "cust/" + message.sender().value();
+  // The address's customer: the CRM's id once a profile linked it, else one derived from the
+  // address (the same on every replay and every instance).
+  const std::string address_key = context::addressStateKey(message.sender());
   std::string customer_id;
+  bool new_customer = false;
   if (auto known = ctx.get(address_key)) {
-    customer_id = *known;
+    customer_id = std::move(*known);
   } else {
-    customer_id = crypto::derivedId("cus-", message.sender().value(), 20);
+    customer_id = context::derivedCustomerId(message.sender());
     ctx.put(address_key, customer_id);
+    new_customer = true;
     probe_->newCustomer();
   }
 
-  v1::WorkItem item;
-  auto* env = item.mutable_envelope();
-  env->set_event_id(work_item_id);
+  v1::CustomerMessage out_message;
+  const std::string event_id =
+      context::inputDerivedId("cm-", record.topic, record.partition, record.offset);
+  v1::Envelope* env = out_message.mutable_envelope();
+  env->set_event_id(event_id);
   env->set_idempotency_key(idempotency_key);
   env->set_trace_id(message.envelope().trace_id());
   *env->mutable_created_at() = toTimestamp(now);
   *env->mutable_received_at() = message.envelope().received_at();
   env->set_producer("router/identity");
   env->set_causation_id(message.envelope().event_id());
-  item.set_work_item_id(work_item_id);
-  item.set_customer_id(customer_id);
-  const std::string& thread = message.thread().provider_conversation_id();
-  item.set_conversation_id(crypto::derivedId("cnv-", customer_id + "/" + thread, 20));
-  item.set_channel(message.channel());
-  item.set_pool_id(settings_.default_pool);
-  item.set_queue_id("default");
-  item.set_priority(0);
-  *item.mutable_enqueued_at() = toTimestamp(now);
-  *item.mutable_sla_deadline() = toTimestamp(now + defaultSlaTarget(message.channel()));
-  item.set_language(message.language());
-  probe_->messageRouted(message.channel());
-  *item.mutable_message() = std::move(message);
+  out_message.set_customer_id(customer_id);
+  out_message.set_new_customer(new_customer);
+  probe_->messagePassed(message.channel());
+  *out_message.mutable_message() = std::move(message);
 
-  stage::Output out;
-  out.topic = topics_.work_items;
-  out.key = settings_.default_pool;
-  out.value = item.SerializeAsString();
-  out.event_id = work_item_id;
-  out.event_type = "switchboard.v1.WorkItem";
-  ctx.emit(std::move(out));
+  ctx.emit({.topic = topics_.customer_messages,
+            .key = customer_id,
+            .value = out_message.SerializeAsString(),
+            .event_id = event_id,
+            .event_type = "switchboard.v1.CustomerMessage"});
+}
+
+void IdentityStage::processLink(const stage::InputRecord& record, stage::TaskContext& ctx) {
+  v1::AddressLink link;
+  if (!link.ParseFromArray(record.value.data(), static_cast<int>(record.value.size()))) {
+    ctx.reject("undecodable_record", "value is not a switchboard.v1.AddressLink");
+    return;
+  }
+  if (link.address().value().empty() || link.customer_id().empty()) {
+    ctx.reject("invalid_record", "AddressLink without address or customer id");
+    return;
+  }
+  // Keyed by anything else, the link sits in another partition than the address's messages,
+  // and this task would answer for an address it never sees.
+  if (record.key != link.address().value()) {
+    ctx.reject("invalid_record", "record key is not the AddressLink's address value");
+    return;
+  }
+  const std::string address_key = context::addressStateKey(link.address());
+  std::optional<std::string> previous = ctx.get(address_key);
+  if (previous && *previous == link.customer_id()) {
+    probe_->linkUnchanged();
+    return;
+  }
+  ctx.put(address_key, link.customer_id());
+  if (!previous || previous->empty()) {
+    probe_->linkNew();
+    return;
+  }
+  // The address spoke for another customer id: that id's history joins the linked one.
+  probe_->linkChanged();
+  v1::CustomerEvent merge;
+  const std::string event_id =
+      context::inputDerivedId("mg-", record.topic, record.partition, record.offset);
+  v1::Envelope* env = merge.mutable_envelope();
+  env->set_event_id(event_id);
+  env->set_trace_id(link.envelope().trace_id());
+  *env->mutable_created_at() = toTimestamp(ctx.now());
+  env->set_producer("router/identity");
+  env->set_causation_id(link.envelope().event_id());
+  merge.set_customer_id(*previous);
+  merge.mutable_merge()->set_into_customer_id(link.customer_id());
+  ctx.emit({.topic = topics_.customer_events,
+            .key = *previous,
+            .value = merge.SerializeAsString(),
+            .event_id = event_id,
+            .event_type = "switchboard.v1.CustomerEvent"});
 }
 
 void IdentityStage::tick(stage::TaskContext& ctx) {
@@ -153,14 +165,15 @@ void IdentityStage::tick(stage::TaskContext& ctx) {
   if (purged == cutoff) return;
   purged = cutoff;
   std::vector<std::string> expired;
-  ctx.scan("idemt/", [&](std::string_view key, std::string_view) {
-    std::string_view rest = key.substr(6);
+  ctx.scan(kIdemTimePrefix, [&](std::string_view key, std::string_view) {
+    std::string_view rest = key.substr(kIdemTimePrefix.size());
     if (rest.substr(0, cutoff.size()) >= cutoff) return;
     expired.emplace_back(key);
   });
   for (const auto& key : expired) {
-    std::string_view idem = std::string_view(key).substr(6 + cutoff.size() + 1);
-    ctx.erase("idem/" + std::string(idem));
+    std::string_view idem =
+        std::string_view(key).substr(kIdemTimePrefix.size() + cutoff.size() + 1);
+    ctx.erase(std::string(kIdemPrefix) + std::string(idem));
     ctx.erase(key);
   }
 }

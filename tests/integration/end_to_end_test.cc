@@ -238,5 +238,69 @@ TEST_F(EndToEndTest, SeparateProcessesShareTheEmbeddedCluster) {
   expectStopsCleanly(*cluster);
 }
 
+
+TEST_F(EndToEndTest, EachStageCanRunInItsOwnProcess) {
+  auto cluster = spawn("kafka", {"kafka", "--partitions", std::to_string(kPartitions),
+                                 "--bootstrap-file", (dir_ / "bootstrap").string()});
+  std::string brokers = readBootstrap();
+  ASSERT_FALSE(brokers.empty()) << cluster->log();
+  kafka::KafkaSettings kafka{.brokers = brokers};
+
+  // One process per router stage, as separate Deployments would run them; the agent API goes
+  // with any router process (here the dispatch one).
+  std::vector<std::unique_ptr<ChildProcess>> stages;
+  std::vector<uint16_t> ports;
+  for (const std::string stage : {"identity", "context", "dispatch"}) {
+    stages.push_back(spawn(stage, {"router", "--stages", stage, "--brokers", brokers,
+                                   "--partitions", std::to_string(kPartitions), "--http-address",
+                                   kHost, "--http-port", "0", "--state-dir",
+                                   (dir_ / ("state-" + stage)).string()}));
+    ports.push_back(httpPort(*stages.back()));
+    ASSERT_NE(ports.back(), 0);
+  }
+  auto connectors = spawn(
+      "connectors", {"connectors", "--brokers", brokers, "--partitions",
+                     std::to_string(kPartitions), "--http-address", kHost, "--http-port", "0"});
+  uint16_t ingress_port = httpPort(*connectors);
+  ASSERT_NE(ingress_port, 0);
+  for (uint16_t port : ports) {
+    ASSERT_TRUE(testing::eventually([&] { return ready(port); }, std::chrono::seconds(60)));
+  }
+
+  auto agent = HttpClient::post(kHost, ports[2], "/v1/agents/alice/presence",
+                                R"({"presence":"available","capacities":{"chat":3}})");
+  ASSERT_TRUE(agent);
+  ASSERT_EQ(agent->status, 202) << agent->body;
+  auto accepted = HttpClient::post(kHost, ingress_port, "/v1/chat/messages",
+                                   R"({"visitor_id":"v-7","message_id":"m-1","text":"Hello"})");
+  ASSERT_TRUE(accepted);
+  ASSERT_EQ(accepted->status, 202) << accepted->body;
+
+  std::vector<testing::TopicRecord> assignments;
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        assignments = testing::readTopic(kafka, kAssignments, kPartitions);
+        return !assignments.empty();
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(200)));
+  v1::Assignment a;
+  ASSERT_TRUE(a.ParseFromString(assignments[0].value));
+  EXPECT_EQ(a.agent_id(), "alice");
+  EXPECT_EQ(a.work_item().message().text(), "Hello");
+  EXPECT_EQ(a.work_item().context().recent_size(), 1);
+  // Each process counts only its own stage's work.
+  const std::string identity_metrics = metrics(ports[0]);
+  EXPECT_EQ(
+      testing::sampleValue(identity_metrics,
+                           R"(switchboard_stage_records_total{outcome="processed",stage="identity"})"),
+      1.0)
+      << identity_metrics;
+  EXPECT_EQ(identity_metrics.find(R"(stage="dispatch")"), std::string::npos);
+
+  expectStopsCleanly(*connectors);
+  for (auto& stage : stages) expectStopsCleanly(*stage);
+  expectStopsCleanly(*cluster);
+}
+
 }  // namespace
 }  // namespace switchboard

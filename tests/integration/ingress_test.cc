@@ -453,7 +453,7 @@ TEST_F(IngressTest, MetaWebhookProducesOneRecordPerMessageAndCountsNotices) {
 
 TEST_F(IngressTest, AgentPresenceBecomesAnAgentEvent) {
   start();
-  auto response = post("/v1/agents/alice/presence", R"({"pool_id":"support","presence":"available",
+  auto response = post("/v1/agents/alice/presence", R"({"domain":"support","presence":"available",
       "capacities":{"chat":3,"email":5},"skills":["en","billing"],"display_name":"Alice"})");
   ASSERT_TRUE(response.has_value()) << response.error().describe();
   ASSERT_EQ(response->status, 202) << response->body;
@@ -468,7 +468,7 @@ TEST_F(IngressTest, AgentPresenceBecomesAnAgentEvent) {
   v1::AgentEvent event;
   ASSERT_TRUE(event.ParseFromString(records[0].value));
   EXPECT_EQ(event.agent_id(), "alice");
-  EXPECT_EQ(event.pool_id(), "support");
+  EXPECT_EQ(event.domain(), "support");
   ASSERT_TRUE(event.has_presence());
   EXPECT_EQ(event.presence().presence(), v1::PRESENCE_AVAILABLE);
   ASSERT_EQ(event.presence().capacities_size(), 2);
@@ -491,7 +491,7 @@ TEST_F(IngressTest, AgentPresenceBecomesAnAgentEvent) {
             1);
 }
 
-TEST_F(IngressTest, AgentCompleteUsesDefaultPoolAndRequestId) {
+TEST_F(IngressTest, AgentCompleteUsesDefaultDomainAndRequestId) {
   start();
   const std::string body = R"({"work_item_id":"wi-7","request_id":"r-1"})";
   auto first = post("/v1/agents/bob/complete", body);
@@ -508,7 +508,7 @@ TEST_F(IngressTest, AgentCompleteUsesDefaultPoolAndRequestId) {
   v1::AgentEvent event;
   ASSERT_TRUE(event.ParseFromString(records[0].value));
   EXPECT_EQ(records[0].key, "default");
-  EXPECT_EQ(event.pool_id(), "default");
+  EXPECT_EQ(event.domain(), "default");
   EXPECT_EQ(event.agent_id(), "bob");
   ASSERT_TRUE(event.has_completed());
   EXPECT_EQ(event.completed().work_item_id(), "wi-7");
@@ -535,6 +535,11 @@ TEST_F(IngressTest, AgentApiRefusesBadRequests) {
            {"/v1/agents/alice/presence", R"({"presence":"away","capacities":{"fax":1}})", 400},
            {"/v1/agents/alice/presence", R"({"presence":"away","capacities":{"chat":-1}})", 400},
            {"/v1/agents/alice/complete", R"({"pool_id":"default"})", 400},
+           {"/v1/agents/alice/transfer",
+            R"({"work_item_id":"w","to_agent_id":"b",)"
+            R"("to_queue_id":"q"})",
+            400},
+           {"/v1/agents/alice/capacity", R"({"presence":"available"})", 400},
            {"/v1/agents/al%20ice/complete", R"({"work_item_id":"wi-1"})", 400},
            {"/v1/agents/alice/dance", R"({})", 404},
            {"/v1/agents/alice", R"({})", 404},

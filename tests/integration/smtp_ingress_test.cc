@@ -239,8 +239,13 @@ TEST_F(SmtpIngressTest, UpTakesMailFromAnMtaAndRoutesARedeliveryOnce) {
   EXPECT_EQ(dead_letter.source(), "connector/smtp");
   EXPECT_NE(dead_letter.payload().find("Who wrote this?"), std::string::npos);
 
+  // Identity has committed both deliveries and context everything identity passed on.
   ASSERT_TRUE(testing::eventually(
-      [&] { return testing::groupLag(kafka, "switchboard-identity", kInbound, kPartitions) == 0; },
+      [&] {
+        return testing::groupLag(kafka, "switchboard-identity", kInbound, kPartitions) == 0 &&
+               testing::groupLag(kafka, "switchboard-context", "switchboard.customer-messages.v1",
+                                 kPartitions) == 0;
+      },
       std::chrono::seconds(60)))
       << up->log();
   EXPECT_EQ(testing::readTopic(kafka, kInbound, kPartitions).size(), 2u);

@@ -73,6 +73,8 @@ class StageCrashTest : public ::testing::TestWithParam<CrashCase> {
     const auto& t = fixture_.topics();
     int32_t n = PipelineFixture::kPartitions;
     return testing::groupLag(fixture_.settings(), "switchboard-identity", t.inbound, n) == 0 &&
+           testing::groupLag(fixture_.settings(), "switchboard-context", t.customer_messages,
+                             n) == 0 &&
            testing::groupLag(fixture_.settings(), "switchboard-dispatch", t.work_items, n) == 0 &&
            testing::groupLag(fixture_.settings(), "switchboard-dispatch", t.agent_events, n) == 0;
   }
@@ -154,10 +156,16 @@ INSTANTIATE_TEST_SUITE_P(
         CrashCase{"identity", "after_changelog", "recovered outbox, re-sent 1, already present 0"},
         CrashCase{"identity", "after_outputs", "recovered outbox, re-sent 0, already present 1"},
         CrashCase{"identity", "after_state_cleared", ""},
+        CrashCase{"context", "after_state_saved", "recovered outbox, re-sent 1, already present 0"},
+        CrashCase{"context", "after_changelog", "recovered outbox, re-sent 1, already present 0"},
+        CrashCase{"context", "after_outputs", "recovered outbox, re-sent 0, already present 1"},
+        CrashCase{"context", "after_state_cleared", ""},
+        // Dispatch emits two records per decision: the Assignment and the CustomerEvent that
+        // tells the context stage who served the customer.
         CrashCase{"dispatch", "after_state_saved",
-                  "recovered outbox, re-sent 1, already present 0"},
-        CrashCase{"dispatch", "after_changelog", "recovered outbox, re-sent 1, already present 0"},
-        CrashCase{"dispatch", "after_outputs", "recovered outbox, re-sent 0, already present 1"},
+                  "recovered outbox, re-sent 2, already present 0"},
+        CrashCase{"dispatch", "after_changelog", "recovered outbox, re-sent 2, already present 0"},
+        CrashCase{"dispatch", "after_outputs", "recovered outbox, re-sent 0, already present 2"},
         CrashCase{"dispatch", "after_state_cleared", ""},
         CrashCase{"dispatch", "after_commit", ""}),
     caseName);

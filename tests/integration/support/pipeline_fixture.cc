@@ -11,11 +11,16 @@ PipelineFixture::PipelineFixture() {
   topics_ = Topics::withPrefix("switchboard.");
   std::vector<kafka::TopicSpec> specs = {
       {topics_.inbound, kPartitions},
+      {topics_.identity_links, kPartitions},
+      {topics_.customer_messages, kPartitions},
+      {topics_.profiles, kPartitions},
+      {topics_.customer_events, kPartitions},
       {topics_.work_items, kPartitions},
       {topics_.agent_events, kPartitions},
       {topics_.assignments, kPartitions},
       {topics_.dead_letters, 3},
       {"switchboard.identity.changelog.v1", kPartitions},
+      {"switchboard.context.changelog.v1", kPartitions},
       {"switchboard.dispatch.changelog.v1", kPartitions},
   };
   if (auto s = cluster_->createTopics(specs); !s) throw std::runtime_error(s.error().describe());
@@ -40,7 +45,7 @@ void PipelineFixture::announceAgent(const std::string& agent_id, uint32_t chats)
   v1::AgentEvent event;
   event.mutable_envelope()->set_event_id("agent-" + agent_id + "-available");
   event.set_agent_id(agent_id);
-  event.set_pool_id("default");
+  event.set_domain("default");
   auto* presence = event.mutable_presence();
   presence->set_presence(v1::PRESENCE_AVAILABLE);
   auto* cap = presence->add_capacities();

@@ -23,7 +23,7 @@ class PipelineFixture {
   const Topics& topics() const { return topics_; }
   kafka::EmbeddedCluster& cluster() { return *cluster_; }
 
-  // An available agent in pool "default" who takes up to `chats` chats at once.
+  // An available agent of domain "default" who takes up to `chats` chats at once.
   void announceAgent(const std::string& agent_id, uint32_t chats);
   // A web-chat message from `visitor`, as the chat connector normalizes it.
   void sendChat(const std::string& visitor, const std::string& message_id, const std::string& text);

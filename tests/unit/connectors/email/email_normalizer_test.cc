@@ -405,5 +405,36 @@ TEST(EmailNormalizerTest, ConcurrentCallsAgree) {
   EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
+// The GMime parser is one per thread and re-initialised for each message (BorrowedMessage):
+// whatever a message leaves in it (a refused one, an unterminated multipart cut in the middle of
+// a part) must not reach the next. Each golden message normalized on this thread after those
+// gives the bytes a fresh thread gives.
+TEST(EmailNormalizerTest, PerThreadParserCarriesNothingOver) {
+  const std::vector<std::string> files = {"gmail_reply_alternative.eml", "forwarded_rfc822.eml",
+                                          "attachments_inline_image.eml", "charset_euc_kr.eml"};
+  auto normalizedBytes = [](const std::string& raw) {
+    ConnectorResult<v1::InboundMessage> m = normalizeRawEmail(raw, smtpEnvelope(), {}, kNow);
+    if (!m.has_value()) return std::string("refused: ") + m.error().detail();
+    m->mutable_envelope()->clear_trace_id();  // random per call
+    return deterministicBytes(*m);
+  };
+  std::vector<std::string> raws;
+  std::vector<std::string> fresh;
+  for (const std::string& file : files) {
+    raws.push_back(emailTestdata(file));
+    std::thread([&] { fresh.push_back(normalizedBytes(raws.back())); }).join();
+  }
+  const std::string refused = emailTestdata("malformed_not_a_message.bin");
+  const std::string cut =
+      "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: multipart/alternative; boundary=c\r\n\r\n--c\r\nContent-Type: text/plain\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8";
+  for (size_t i = 0; i < raws.size(); ++i) {
+    EXPECT_TRUE(normalizedBytes(refused).starts_with("refused: "));
+    EXPECT_FALSE(normalizedBytes(cut).starts_with("refused: "));
+    EXPECT_EQ(normalizedBytes(raws[i]), fresh[i]) << files[i];
+  }
+}
+
 }  // namespace
 }  // namespace switchboard::connectors::email

@@ -108,6 +108,81 @@ TEST(PolicyLoader, NamesFollowTheAgentIdRule) {
   EXPECT_EQ(policy->pools[0].agents, (std::vector<std::string>{"alice@example.com", "bob~2"}));
 }
 
+TEST(PolicyLoader, DomainsDefaultAndSeparate) {
+  auto policy = parsePolicy(
+      "pools:\n"
+      "  - {name: a, members: {agents: [ann]}}\n"
+      "  - {name: b, domain: brand-b, members: {agents: [bob]}}\n"
+      "queues: [{name: qa, pool: a}, {name: qb, pool: b}]\n",
+      "p.yaml");
+  ASSERT_TRUE(policy) << policy.error().message();
+  EXPECT_EQ(policy->domains, (std::vector<std::string>{"default", "brand-b"}));
+  EXPECT_EQ(policy->domainOf(policy->findQueue("qb")), "brand-b");
+  EXPECT_EQ(policy->domainOf(policy->findQueue("qa")), "default");
+  EXPECT_EQ(policy->domainOf(nullptr), "default");
+  EXPECT_EQ(policy->version.size(), 16u);
+  auto same = parsePolicy(
+      "pools:\n"
+      "  - {name: a, members: {agents: [ann]}}\n"
+      "  - {name: b, domain: brand-b, members: {agents: [bob]}}\n"
+      "queues: [{name: qa, pool: a}, {name: qb, pool: b}]\n",
+      "other.yaml");
+  EXPECT_EQ(same->version, policy->version);
+}
+
+TEST(PolicyLoader, DomainsDoNotShareAgentsOrOverflow) {
+  EXPECT_EQ(loadError("pools:\n"
+                      "  - {name: a, members: {agents: [ann]}}\n"
+                      "  - {name: b, domain: x, members: {agents: [bob, ann]}}\n"
+                      "queues: [{name: q, pool: a}]\n"),
+            "policy.yaml:3:35: pools[1].members: agent \"ann\" is listed in pool \"a\" of domain "
+            "\"default\" too; an agent serves one domain");
+  EXPECT_EQ(loadError("pools:\n"
+                      "  - {name: a, members: {agents: [ann]}}\n"
+                      "  - {name: b, domain: x, members: {agents: [bob]}}\n"
+                      "queues: [{name: q, pool: a, overflow: [{after: 1m, widen_to: b}]}]\n"),
+            "policy.yaml:4:62: queues[0].overflow[0].widen_to: pool \"b\" is in domain \"x\" but "
+            "the queue's pool is in \"default\" (overflow stays within one dispatch domain)");
+}
+
+TEST(PolicyLoader, EveryoneAdmitsEveryAgent) {
+  auto policy = parsePolicy(
+      "pools:\n"
+      "  - {name: all, members: {everyone: true}}\n"
+      "  - {name: both, members: {everyone: true, agents: [ann], skills: [en]}}\n"
+      "  - {name: listed, members: {everyone: false, agents: [ann]}}\n"
+      "queues: [{name: q, pool: all}]\n",
+      "p.yaml");
+  ASSERT_TRUE(policy) << policy.error().message();
+  const std::vector<std::string> no_skills;
+  EXPECT_TRUE(policy->pools[0].everyone);
+  EXPECT_TRUE(policy->pools[0].admits("zed", no_skills));
+  EXPECT_TRUE(policy->pools[1].everyone);
+  EXPECT_EQ(policy->pools[1].agents, (std::vector<std::string>{"ann"}));
+  EXPECT_TRUE(policy->pools[1].admits("zed", no_skills));
+  EXPECT_FALSE(policy->pools[2].everyone);
+  EXPECT_FALSE(policy->pools[2].admits("zed", no_skills));
+  EXPECT_TRUE(policy->pools[2].admits("ann", no_skills));
+}
+
+TEST(PolicyLoader, ZeroReservationTimeoutMeansNoOfferStep) {
+  auto policy = parsePolicy(kPools +
+                                "defaults: {reservation_timeout: 0s}\nqueues: [{name: a, "
+                                "pool: tier1}]\n",
+                            "p.yaml");
+  ASSERT_TRUE(policy) << policy.error().message();
+  EXPECT_EQ(policy->defaults.reservation_timeout, seconds(0));
+}
+
+TEST(PolicyLoader, ContentVersionIsTheVersionOfTheText) {
+  const std::string text = kPools + "queues: [{name: a, pool: tier1}]\n";
+  auto policy = parsePolicy(text, "p.yaml");
+  ASSERT_TRUE(policy) << policy.error().message();
+  EXPECT_EQ(policy->version, policyContentVersion(text));
+  EXPECT_NE(policyContentVersion(text), policyContentVersion(text + "\n"));
+  EXPECT_EQ(policyContentVersion(""), "cbf29ce484222325");  // FNV-1a 64 offset basis
+}
+
 TEST(PolicyLoader, UnreadableFile) {
   auto policy = loadPolicyFile("/nonexistent/policy.yaml");
   ASSERT_FALSE(policy);
@@ -190,9 +265,6 @@ TEST(PolicyLoader, BadDurations) {
                                "tier1}]\n"),
             "policy.yaml:6:33: defaults.reservation_timeout: bad duration \"30\": missing unit "
             "d, h, m or s (write e.g. \"90s\", \"2m\", \"24h\", \"1h30m\")");
-  EXPECT_EQ(loadError(kPools + "defaults: {reservation_timeout: 0s}\nqueues: [{name: a, pool: "
-                               "tier1}]\n"),
-            "policy.yaml:6:33: defaults.reservation_timeout: must be longer than 0s");
   EXPECT_EQ(loadError(kPools + "defaults: {sticky_grace: [10m]}\nqueues: [{name: a, pool: "
                                "tier1}]\n"),
             "policy.yaml:6:26: defaults.sticky_grace: expected a duration, found a list");
@@ -271,12 +343,16 @@ queues: [{name: q, pool: p}]
 
 TEST(PolicyLoader, EmptyMemberSets) {
   const std::string tail = "queues: [{name: q, pool: p}]\n";
-  EXPECT_EQ(loadError("pools:\n  - {name: p, members: {}}\n" + tail),
-            "policy.yaml:2:24: pools[0].members: empty member set (list agent ids under "
-            "\"agents\" or a skill selector under \"skills\")");
-  EXPECT_EQ(loadError("pools:\n  - {name: p, members: {agents: [], skills: []}}\n" + tail),
-            "policy.yaml:2:24: pools[0].members: empty member set (list agent ids under "
-            "\"agents\" or a skill selector under \"skills\")");
+  const std::string empty =
+      "policy.yaml:2:24: pools[0].members: empty member set (list agent ids under \"agents\", a "
+      "skill selector under \"skills\", or \"everyone: true\")";
+  EXPECT_EQ(loadError("pools:\n  - {name: p, members: {}}\n" + tail), empty);
+  EXPECT_EQ(loadError("pools:\n  - {name: p, members: {agents: [], skills: []}}\n" + tail), empty);
+  EXPECT_EQ(loadError("pools:\n  - {name: p, members: {everyone: false}}\n" + tail), empty);
+  EXPECT_EQ(loadError("pools:\n  - {name: p, members: {everyone: yes}}\n" + tail),
+            "policy.yaml:2:35: pools[0].members.everyone: expected true or false, found \"yes\"");
+  EXPECT_EQ(loadError("pools:\n  - {name: p, members: {everyone: [true]}}\n" + tail),
+            "policy.yaml:2:35: pools[0].members.everyone: expected true or false, found a list");
   EXPECT_EQ(loadError("pools:\n  - {name: p}\n" + tail),
             "policy.yaml:2:5: pools[0]: missing required key \"members\"");
   EXPECT_EQ(loadError("pools: []\n" + tail),

@@ -1,0 +1,57 @@
+// StringIndex: a hash index from a string key to a 32-bit handle, where the key string lives in
+// the caller's record (a work item id inside its WorkItem, an agent id in its record) and the
+// index keeps only a pointer to its characters. Open addressing with linear probing and backward-shift
+// deletion: no allocation per insert or erase (only when the table grows), no tombstones.
+// The caller must erase a key before the string it points to changes or dies.
+//
+// Each slot keeps the key's full 64-bit hash, so a probe touches the key's characters only
+// when the hashes agree. Callers that look a key up more than once (or erase it later) compute
+// hashOf() once and pass it; erasing by (hash, handle) never reads the key at all, because a
+// handle is in the index at most once.
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::dispatch {
+
+class StringIndex {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  static uint64_t hashOf(std::string_view key);
+
+  // The handle of `key`, or kNone. `hash` must be hashOf(key).
+  uint32_t find(std::string_view key) const { return find(key, hashOf(key)); }
+  uint32_t find(std::string_view key, uint64_t hash) const;
+  // Adds `*key` → handle; `*key` must not be present and must outlive its entry.
+  void insert(const std::string* key, uint32_t handle) { insert(key, hashOf(*key), handle); }
+  void insert(const std::string* key, uint64_t hash, uint32_t handle);
+  // Removes `key`; false when absent.
+  bool erase(std::string_view key);
+  // Removes the entry of `handle` whose key hashes to `hash`; false when absent.
+  bool eraseHandle(uint64_t hash, uint32_t handle);
+  size_t size() const { return size_; }
+  void clear();
+
+ private:
+  // The key's characters, not its std::string: one memory access less per hit. (The string
+  // does not change while indexed, so its buffer does not move.)
+  struct Slot {
+    const char* data = nullptr;  // null: empty
+    uint32_t size = 0;
+    uint32_t handle = kNone;
+    uint64_t hash = 0;
+    std::string_view key() const { return {data, size}; }
+  };
+  void eraseAt(size_t i);
+  void grow();
+
+  std::vector<Slot> slots_;  // size: 0 or a power of two
+  size_t size_ = 0;
+};
+
+}  // namespace switchboard::dispatch

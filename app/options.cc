@@ -51,8 +51,7 @@ Status applyFile(const std::string& path, Options& o) {
       if (r["state_dir"]) o.state_dir = r["state_dir"].as<std::string>();
       if (r["policy"]) o.policy_file = r["policy"].as<std::string>();
       if (r["policy_reload_interval"]) {
-        o.policy_reload_interval =
-            std::chrono::seconds(r["policy_reload_interval"].as<int64_t>());
+        o.policy_reload_interval = std::chrono::seconds(r["policy_reload_interval"].as<int64_t>());
       }
       if (r["group_prefix"]) o.group_prefix = r["group_prefix"].as<std::string>();
     }

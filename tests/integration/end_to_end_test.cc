@@ -238,7 +238,6 @@ TEST_F(EndToEndTest, SeparateProcessesShareTheEmbeddedCluster) {
   expectStopsCleanly(*cluster);
 }
 
-
 TEST_F(EndToEndTest, EachStageCanRunInItsOwnProcess) {
   auto cluster = spawn("kafka", {"kafka", "--partitions", std::to_string(kPartitions),
                                  "--bootstrap-file", (dir_ / "bootstrap").string()});
@@ -251,10 +250,10 @@ TEST_F(EndToEndTest, EachStageCanRunInItsOwnProcess) {
   std::vector<std::unique_ptr<ChildProcess>> stages;
   std::vector<uint16_t> ports;
   for (const std::string stage : {"identity", "context", "dispatch"}) {
-    stages.push_back(spawn(stage, {"router", "--stages", stage, "--brokers", brokers,
-                                   "--partitions", std::to_string(kPartitions), "--http-address",
-                                   kHost, "--http-port", "0", "--state-dir",
-                                   (dir_ / ("state-" + stage)).string()}));
+    stages.push_back(
+        spawn(stage, {"router", "--stages", stage, "--brokers", brokers, "--partitions",
+                      std::to_string(kPartitions), "--http-address", kHost, "--http-port", "0",
+                      "--state-dir", (dir_ / ("state-" + stage)).string()}));
     ports.push_back(httpPort(*stages.back()));
     ASSERT_NE(ports.back(), 0);
   }
@@ -290,10 +289,10 @@ TEST_F(EndToEndTest, EachStageCanRunInItsOwnProcess) {
   EXPECT_EQ(a.work_item().context().recent_size(), 1);
   // Each process counts only its own stage's work.
   const std::string identity_metrics = metrics(ports[0]);
-  EXPECT_EQ(
-      testing::sampleValue(identity_metrics,
-                           R"(switchboard_stage_records_total{outcome="processed",stage="identity"})"),
-      1.0)
+  EXPECT_EQ(testing::sampleValue(
+                identity_metrics,
+                R"(switchboard_stage_records_total{outcome="processed",stage="identity"})"),
+            1.0)
       << identity_metrics;
   EXPECT_EQ(identity_metrics.find(R"(stage="dispatch")"), std::string::npos);
 

@@ -79,9 +79,9 @@ class RoutingTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "policy.yaml") << kPolicy;
     up_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{SWITCHBOARD_BINARY, "up", "--http-address", kHost,
-                                 "--http-port", "0", "--partitions", std::to_string(kPartitions),
-                                 "--state-dir", (dir_ / "state").string(), "--bootstrap-file",
+        std::vector<std::string>{SWITCHBOARD_BINARY, "up", "--http-address", kHost, "--http-port",
+                                 "0", "--partitions", std::to_string(kPartitions), "--state-dir",
+                                 (dir_ / "state").string(), "--bootstrap-file",
                                  (dir_ / "bootstrap").string(), "--policy",
                                  (dir_ / "policy.yaml").string()},
         std::map<std::string, std::string>{{"SWITCHBOARD_EMAIL_INBOUND_TOKEN", kEmailToken}},
@@ -126,8 +126,8 @@ class RoutingTest : public ::testing::Test {
 
   void chat(const std::string& visitor, const std::string& message_id, const std::string& text) {
     auto r = HttpClient::post(kHost, port_, "/v1/chat/messages",
-                              R"({"visitor_id":")" + visitor + R"(","message_id":")" +
-                                  message_id + R"(","text":")" + text + R"("})");
+                              R"({"visitor_id":")" + visitor + R"(","message_id":")" + message_id +
+                                  R"(","text":")" + text + R"("})");
     ASSERT_TRUE(r) << r.error().describe();
     ASSERT_EQ(r->status, 202) << r->body;
   }
@@ -219,7 +219,8 @@ class RoutingTest : public ::testing::Test {
 
   static std::function<bool(const v1::Assignment&)> is(v1::AssignmentStatus status,
                                                        const std::string& agent_id) {
-    return [=](const v1::Assignment& a) { return a.status() == status && a.agent_id() == agent_id; };
+    return
+        [=](const v1::Assignment& a) { return a.status() == status && a.agent_id() == agent_id; };
   }
 
   std::filesystem::path dir_;
@@ -306,9 +307,9 @@ TEST_F(RoutingTest, RejectedOfferGoesToTheNextAgent) {
   available("alice");
   available("bob");
   chat("v-r", "r-1", "Can someone help?");
-  v1::Assignment first = waitFor(
-      [](const v1::Assignment& a) { return a.status() == v1::ASSIGNMENT_STATUS_OFFERED; },
-      "first offer");
+  v1::Assignment first =
+      waitFor([](const v1::Assignment& a) { return a.status() == v1::ASSIGNMENT_STATUS_OFFERED; },
+              "first offer");
   const std::string declined_by = first.agent_id();
   const std::string other = declined_by == "alice" ? "bob" : "alice";
   agent(declined_by, "reject",

@@ -73,8 +73,8 @@ class StageCrashTest : public ::testing::TestWithParam<CrashCase> {
     const auto& t = fixture_.topics();
     int32_t n = PipelineFixture::kPartitions;
     return testing::groupLag(fixture_.settings(), "switchboard-identity", t.inbound, n) == 0 &&
-           testing::groupLag(fixture_.settings(), "switchboard-context", t.customer_messages,
-                             n) == 0 &&
+           testing::groupLag(fixture_.settings(), "switchboard-context", t.customer_messages, n) ==
+               0 &&
            testing::groupLag(fixture_.settings(), "switchboard-dispatch", t.work_items, n) == 0 &&
            testing::groupLag(fixture_.settings(), "switchboard-dispatch", t.agent_events, n) == 0;
   }

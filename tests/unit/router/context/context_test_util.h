@@ -11,11 +11,12 @@
 #include <utility>
 #include <vector>
 
-#include "core/stage/stage_processor.h"
 #include "router/context/context_record.h"
 #include "switchboard/v1/customer_event.pb.h"
 #include "switchboard/v1/inbound_message.pb.h"
 #include "tests/unit/router/policy/policy_test_util.h"
+
+#include "tests/unit/router/fake_task_context.h"
 
 namespace switchboard::context::testing {
 
@@ -70,47 +71,12 @@ inline v1::CustomerMessage makeCustomerMessage(const std::string& customer_id, c
   return cm;
 }
 
-// An in-memory task: state is a sorted map (writes visible at once, as the runner's
-// read-your-writes view), outputs and rejects are recorded.
-class FakeTaskContext : public stage::TaskContext {
+// The shared fake task, its clock starting at the tests' usual morning.
+class FakeTaskContext : public router::testing::FakeTaskContext {
  public:
-  explicit FakeTaskContext(int32_t partition = 0) : partition_(partition) {}
-
-  int32_t partition() const override { return partition_; }
-  std::optional<std::string> get(std::string_view key) override {
-    auto it = state.find(key);
-    if (it == state.end()) return std::nullopt;
-    return it->second;
+  explicit FakeTaskContext(int32_t partition = 0) : router::testing::FakeTaskContext(partition) {
+    clock = utc(2026, 3, 9, 3, 0);
   }
-  void put(std::string_view key, std::string_view value) override {
-    state.insert_or_assign(std::string(key), std::string(value));
-  }
-  void erase(std::string_view key) override {
-    if (auto it = state.find(key); it != state.end()) state.erase(it);
-  }
-  void scan(std::string_view prefix,
-            const std::function<void(std::string_view, std::string_view)>& visit) override {
-    for (auto it = state.lower_bound(prefix); it != state.end() && it->first.starts_with(prefix);
-         ++it) {
-      visit(it->first, it->second);
-    }
-  }
-  void emit(stage::Output output) override { outputs.push_back(std::move(output)); }
-  void reject(std::string_view reason, std::string_view detail) override {
-    rejects.emplace_back(std::string(reason), std::string(detail));
-  }
-  std::chrono::system_clock::time_point now() const override { return clock; }
-
-  // Outputs emitted since the last call.
-  std::vector<stage::Output> take() { return std::exchange(outputs, {}); }
-
-  std::map<std::string, std::string, std::less<>> state;
-  std::vector<stage::Output> outputs;
-  std::vector<std::pair<std::string, std::string>> rejects;
-  TimePoint clock = utc(2026, 3, 9, 3, 0);
-
- private:
-  int32_t partition_;
 };
 
 }  // namespace switchboard::context::testing

@@ -222,10 +222,6 @@ void BM_NormalizeEmail(benchmark::State& state, std::string (*build)()) {
 BENCHMARK_CAPTURE(BM_NormalizeEmail, mixed_20k, &mixed20k);
 BENCHMARK_CAPTURE(BM_NormalizeEmail, html_only_20k, &htmlOnly20k);
 BENCHMARK_CAPTURE(BM_NormalizeEmail, plain_2k, &plain2k);
-// The SMTP front and the HTTP server normalize on every I/O thread at once (one GMime parser per
-// thread): the throughput of a process with two such threads, on wall-clock time, summed over
-// both. allocs_per_iter is not meaningful here (the counter is process-wide).
-BENCHMARK_CAPTURE(BM_NormalizeEmail, mixed_20k_two_threads, &mixed20k)->Threads(2)->UseRealTime();
 
 void BM_GMimeParseFree(benchmark::State& state, std::string (*build)()) {
   const std::string raw = build();

@@ -5,7 +5,9 @@
 //   - the same customer writes by email, then by chat: one conversation, the same agent (sticky);
 //   - a VIP's chat overtakes standard chats that waited longer;
 //   - an item at SLA risk overflows to the second-tier pool once the overflow step is due;
-//   - a rejected offer goes to the next agent.
+//   - a rejected offer goes to the next agent;
+//   - a policy edit while work waits: a broken file is refused, the fixed one applies and the
+//     queued item follows it.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -77,13 +79,13 @@ class RoutingTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ / "policy.yaml") << kPolicy;
+    std::ofstream(dir_ / "policy.yaml") << policyText();
     up_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{SWITCHBOARD_BINARY, "up", "--http-address", kHost, "--http-port",
                                  "0", "--partitions", std::to_string(kPartitions), "--state-dir",
                                  (dir_ / "state").string(), "--bootstrap-file",
                                  (dir_ / "bootstrap").string(), "--policy",
-                                 (dir_ / "policy.yaml").string()},
+                                 (dir_ / "policy.yaml").string(), "--policy-reload-interval", "1"},
         std::map<std::string, std::string>{{"SWITCHBOARD_EMAIL_INBOUND_TOKEN", kEmailToken}},
         (dir_ / "up.log").string());
     auto line = up_->waitForLogLine("listening on http://", seconds(60));
@@ -116,6 +118,8 @@ class RoutingTest : public ::testing::Test {
     }
     if (!HasFailure()) std::filesystem::remove_all(dir_);
   }
+
+  virtual std::string policyText() const { return kPolicy; }
 
   void agent(const std::string& id, const std::string& action, const std::string& body) {
     auto r = HttpClient::post(kHost, port_, "/v1/agents/" + id + "/" + action, body);
@@ -321,6 +325,65 @@ TEST_F(RoutingTest, RejectedOfferGoesToTheNextAgent) {
   EXPECT_EQ(second.work_item_id(), first.work_item_id());
   EXPECT_EQ(second.reason().attempt(), 2u);
   EXPECT_NE(second.assignment_id(), first.assignment_id());
+}
+
+// Chats go to tier1 only (nobody of it is on shift); the new version sends them to tier2.
+constexpr char kPolicyBeforeReload[] = R"(version: 1
+defaults: {reservation_timeout: 60s}
+pools:
+  - {name: tier1, members: {agents: [alice]}}
+  - {name: tier2, members: {agents: [carol]}}
+queues:
+  - {name: chat, filter: 'channel == "chat"', pool: tier1}
+)";
+constexpr char kPolicyAfterReload[] = R"(version: 1
+defaults: {reservation_timeout: 60s}
+pools:
+  - {name: tier1, members: {agents: [alice]}}
+  - {name: tier2, members: {agents: [carol]}}
+queues:
+  - {name: chat, filter: 'channel == "chat"', pool: tier2}
+)";
+
+class PolicyReloadTest : public RoutingTest {
+ protected:
+  std::string policyText() const override { return kPolicyBeforeReload; }
+};
+
+TEST_F(PolicyReloadTest, QueuedWorkSurvivesAReloadAndFollowsTheNewPolicy) {
+  available("carol");
+  chat("v-q", "q-1", "Still waiting");
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        return testing::readTopic(kafka_, "switchboard.work-items.v1", kPartitions).size() == 1 &&
+               lag("dispatch", "switchboard.work-items.v1") == 0 &&
+               lag("dispatch", "switchboard.agent-events.v1") == 0;
+      },
+      seconds(60)));
+  EXPECT_TRUE(assignments().empty()) << "carol is not in tier1 yet";
+
+  // A broken file is refused and the policy in force stays.
+  std::ofstream(dir_ / "policy.yaml") << "queues: [";
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        auto m = HttpClient::get(kHost, port_, "/metrics");
+        return m && testing::sampleValue(
+                        m->body, R"(switchboard_policy_reloads_total{outcome="rejected"})") == 1.0;
+      },
+      seconds(30)))
+      << up_->log();
+  EXPECT_TRUE(assignments().empty());
+
+  std::ofstream(dir_ / "policy.yaml") << kPolicyAfterReload;
+  v1::Assignment offer = waitFor(is(v1::ASSIGNMENT_STATUS_OFFERED, "carol"), "after reload");
+  EXPECT_EQ(offer.reason().pool_id(), "tier2");
+  EXPECT_EQ(offer.reason().queue_id(), "chat");
+  EXPECT_EQ(offer.customer_id(), offer.work_item().customer_id());
+  auto m = HttpClient::get(kHost, port_, "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(testing::sampleValue(m->body, R"(switchboard_policy_reloads_total{outcome="applied"})"),
+            1.0)
+      << m->body;
 }
 
 }  // namespace

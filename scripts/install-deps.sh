@@ -15,7 +15,15 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev swaks
   # trying it out: kcat reads the topics, curl talks to the HTTP API
   kcat curl
+  # ops checks (tests/ops): prometheus and promtool scrape and test the rules; PyYAML reads
+  # the rendered Kubernetes manifests
+  prometheus python3-yaml
 )
+# kubectl renders ops/k8s (kubectl kustomize); any kubectl already on PATH will do (a newer one
+# from another package would conflict with Debian's kubernetes-client).
+if ! command -v kubectl >/dev/null; then
+  packages+=(kubernetes-client)
+fi
 # `--bench` adds what benchmarks/ingress_vs_nginx.sh drives: the load generator and the
 # reference server it compares against.
 if [ "${1:-}" = "--bench" ]; then

@@ -282,6 +282,9 @@ class DispatchEngine {
     SkillSetId skills = 0;
     SetId pools = 0;  // the pools its items may use now
     QueueSet items;
+    // The last item inserted elsewhere than at the end (a hint for the next such insert;
+    // valid while it is queued in this group).
+    const WorkEntry* inserted = nullptr;
   };
 
   struct Slot {
@@ -296,8 +299,20 @@ class DispatchEngine {
     std::vector<uint32_t> groups;
   };
 
+  // A copy of a record's id kept in the record itself, which the hash indexes point at: a
+  // lookup that finds the record compares the key on a cache line it reads anyway, instead
+  // of following the std::string to its characters. Longer ids are not copied (view of the
+  // original).
+  static constexpr size_t kInlineId = 48;
+  struct InlineId {
+    std::array<char, kInlineId> chars;
+    std::string_view view;
+    void set(std::string_view id);
+  };
+
   struct AgentRecord {
     uint32_t index = 0;
+    InlineId key;  // of `id`
     std::string id;
     std::string display_name;
     v1::Presence presence = v1::PRESENCE_UNSPECIFIED;
@@ -326,8 +341,12 @@ class DispatchEngine {
     uint32_t index = 0;
     Phase phase = Phase::kFree;
     v1::Channel channel = v1::CHANNEL_UNSPECIFIED;  // item.channel()
-    std::string_view id;                             // item.work_item_id()
-    uint32_t queue = kNone;  // index in policy_->queues
+    AgentRecord* agent = nullptr;                   // holder when offered or assigned
+    InlineId key;                                   // of item.work_item_id()
+    std::string_view id;                            // key.view
+    bool sticky_candidate = false;  // the item names a last agent and when they served it
+    bool after_hours = false;       // item.after_hours()
+    uint32_t queue = kNone;         // index in policy_->queues
     SkillSetId skills = SkillSets::kEmpty;
     int32_t base_priority = 0;
     int32_t priority = 0;  // effective
@@ -342,16 +361,16 @@ class DispatchEngine {
     uint64_t conversation_hash = 0;
     bool conversation_indexed = false;  // conversation_index_ maps its conversation to it
     uint32_t attempt = 1;
-    AgentRecord* agent = nullptr;  // holder when offered or assigned
-    uint32_t pool = kNone;         // the pool the holder was taken from
-    std::string_view strategy;     // of the current offer/assignment (static strings)
+    uint32_t pool = kNone;      // the pool the holder was taken from
+    std::string_view strategy;  // of the current offer/assignment (static strings)
     uint32_t candidate_count = 0;
     int64_t decided_ns = 0;
     int64_t expires_ns = 0;  // offer expiry
     bool served = false;     // ASSIGNED once (SLA counted)
     std::vector<AgentRecord*> declined;
     int64_t timer_ns = 0;
-    uint32_t heap_pos = kNone;  // in heap_
+    bool timer_set = false;  // timer_ns is pending: heap_ has a live node for it
+    uint32_t timer_seq = 0;  // of its live node; never reset (older nodes must not match)
     uint64_t noted_call = 0;
     // Last: the scheduling fields above share cache lines, the message is read less often.
     v1::WorkItem item;
@@ -373,10 +392,13 @@ class DispatchEngine {
   };
 
   // Timers: a 4-ary min-heap of (moment, entry), the moment inline so that sifting compares
-  // without visiting the entries (each entry knows its heap_pos).
+  // without visiting the entries. Cancelled or moved timers are not searched for: their node
+  // goes stale (its seq no longer the entry's) and is dropped when it reaches the top, or when
+  // stale nodes outnumber live ones. So sifting never writes to the entries either.
   struct TimerNode {
     int64_t at = 0;
     WorkEntry* entry = nullptr;
+    uint32_t seq = 0;
   };
 
   struct Choice {
@@ -395,6 +417,7 @@ class DispatchEngine {
   void applyTransfer(const v1::AgentEvent& event, TimePoint now, Outcome& out);
   static void setDisposition(Outcome& out, Disposition d, std::string_view why, std::string detail);
   WorkEntry* heldBy(const AgentRecord& agent, std::string_view work_item_id) const;
+  WorkEntry* heldBy(const AgentRecord& agent, std::string_view work_item_id, uint64_t hash) const;
 
   // Policy.
   void loadPolicy();
@@ -404,6 +427,7 @@ class DispatchEngine {
   // Agents.
   AgentRecord& agentFor(std::string_view id);
   AgentRecord* findAgent(std::string_view id) const;
+  AgentRecord* findAgent(std::string_view id, uint64_t hash) const;
   void recomputeMembership(AgentRecord& agent);
   void recomputeSlots(AgentRecord& agent);
   bool hasFreeSlot(const AgentRecord& agent, uint32_t channel) const;
@@ -424,6 +448,7 @@ class DispatchEngine {
   // Work.
   WorkEntry& allocateEntry();
   void freeEntry(WorkEntry& entry);
+  void adoptItem(WorkEntry& entry);
   void indexEntry(WorkEntry& entry, uint64_t id_hash, uint64_t conversation_hash);
   void insertQueued(WorkEntry& entry);
   void refresh(WorkEntry& entry, int64_t now_ns);
@@ -456,18 +481,20 @@ class DispatchEngine {
   // the caller rebalances everything).
   void advance(TimePoint now, Outcome& out, bool rematch_due = true);
   void heapRemove(WorkEntry& entry);
+  static bool live(const TimerNode& node) {
+    return node.entry->timer_set && node.entry->timer_seq == node.seq;
+  }
+  void heapPop();
+  void heapPrune();
   void heapUp(size_t pos);
   void heapDown(size_t pos);
-  void heapPlace(size_t pos, const TimerNode& node);
   void rebuildIndexes(int64_t now_ns);
 
   // Finished-id memory.
   bool remembersFinished(std::string_view work_item_id, uint64_t hash) const;
-  void rememberFinished(const std::string& work_item_id, uint64_t hash, TimePoint now,
-                        Outcome& out);
-  size_t insertFinished(const std::string& work_item_id, uint64_t hash, uint64_t sequence,
-                        int64_t at_ns,
-                        Outcome* out, bool restoring);
+  void rememberFinished(std::string_view work_item_id, uint64_t hash, TimePoint now, Outcome& out);
+  size_t insertFinished(std::string_view work_item_id, uint64_t hash, uint64_t sequence,
+                        int64_t at_ns, Outcome* out, bool restoring);
 
   std::string domain_;
   PolicyPtr policy_;
@@ -506,11 +533,14 @@ class DispatchEngine {
   size_t offered_count_ = 0;
   size_t assigned_count_ = 0;
 
-  std::vector<TimerNode> heap_;  // 4-ary min-heap by (at, entry index)
+  std::vector<TimerNode> heap_;              // 4-ary min-heap by `at`; the top is always live
+  size_t stale_timers_ = 0;                  // stale nodes in heap_
   std::vector<WorkEntry*> scratch_entries_;  // advance(): items to match again
 
   struct FinishedSlot {
-    std::string id;
+    std::string_view id;  // into `chars`, or `long_id` when it does not fit
+    std::array<char, kInlineId> chars;
+    std::string long_id;
     uint64_t sequence = 0;
     int64_t at_ns = 0;
     uint64_t hash = 0;  // StringIndex::hashOf(id)

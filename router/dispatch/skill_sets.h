@@ -64,7 +64,7 @@ class IdSets {
   bool intersectsSlow(SetId a, SetId b) const;
 
   std::map<std::vector<uint32_t>, SetId> set_ids_;
-  std::vector<SetId> singles_;  // by member: the id of {member}, kEmpty until interned
+  std::vector<SetId> singles_;               // by member: the id of {member}, kEmpty until interned
   std::vector<std::vector<uint32_t>> sets_;  // index: SetId; each sorted, unique
   std::vector<Info> info_;
 };

@@ -20,12 +20,12 @@ uint32_t StringIndex::find(std::string_view key, uint64_t hash) const {
   }
 }
 
-void StringIndex::insert(const std::string* key, uint64_t hash, uint32_t handle) {
+void StringIndex::insert(std::string_view key, uint64_t hash, uint32_t handle) {
   if ((size_ + 1) * 2 > slots_.size()) grow();
   const size_t mask = slots_.size() - 1;
   size_t i = hash & mask;
   while (slots_[i].data != nullptr) i = (i + 1) & mask;
-  slots_[i] = Slot{key->data(), static_cast<uint32_t>(key->size()), handle, hash};
+  slots_[i] = Slot{key.data(), static_cast<uint32_t>(key.size()), handle, hash};
   ++size_;
 }
 

@@ -1,8 +1,8 @@
 // StringIndex: a hash index from a string key to a 32-bit handle, where the key string lives in
 // the caller's record (a work item id inside its WorkItem, an agent id in its record) and the
-// index keeps only a pointer to its characters. Open addressing with linear probing and backward-shift
-// deletion: no allocation per insert or erase (only when the table grows), no tombstones.
-// The caller must erase a key before the string it points to changes or dies.
+// index keeps only a pointer to its characters. Open addressing with linear probing and
+// backward-shift deletion: no allocation per insert or erase (only when the table grows), no
+// tombstones. The caller must erase a key before the string it points to changes or dies.
 //
 // Each slot keeps the key's full 64-bit hash, so a probe touches the key's characters only
 // when the hashes agree. Callers that look a key up more than once (or erase it later) compute
@@ -29,11 +29,20 @@ class StringIndex {
   uint32_t find(std::string_view key, uint64_t hash) const;
   // Adds `*key` → handle; `*key` must not be present and must outlive its entry.
   void insert(const std::string* key, uint32_t handle) { insert(key, hashOf(*key), handle); }
-  void insert(const std::string* key, uint64_t hash, uint32_t handle);
+  void insert(const std::string* key, uint64_t hash, uint32_t handle) {
+    insert(std::string_view(*key), hash, handle);
+  }
+  // Adds `key` → handle; its characters must stay where they are while indexed.
+  void insert(std::string_view key, uint64_t hash, uint32_t handle);
   // Removes `key`; false when absent.
   bool erase(std::string_view key);
   // Removes the entry of `handle` whose key hashes to `hash`; false when absent.
   bool eraseHandle(uint64_t hash, uint32_t handle);
+  // Starts loading the slot where a lookup of `hash` begins, so that the cache misses of
+  // several independent lookups overlap instead of coming one after the other.
+  void prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
   size_t size() const { return size_; }
   void clear();
 

@@ -66,6 +66,21 @@ StageProbe::StageProbe(metrics::MetricsRegistry& registry, const std::string& st
                           .Help("Offset commits that failed (progress is kept in the state store)")
                           .Register(r)
                           .Add({{"stage", stage}});
+  lag_ = &prometheus::BuildGauge()
+              .Name("switchboard_stage_consumer_lag_records")
+              .Help("Records of an input partition this process owns and has not processed yet")
+              .Register(r);
+}
+
+void StageProbe::consumerLag(const std::string& topic, int32_t partition, int64_t records) {
+  lag_->Add({{"stage", stage_}, {"topic", topic}, {"partition", std::to_string(partition)}})
+      .Set(static_cast<double>(records));
+}
+
+void StageProbe::partitionRevoked(const std::string& topic, int32_t partition) {
+  prometheus::Labels labels{
+      {"stage", stage_}, {"topic", topic}, {"partition", std::to_string(partition)}};
+  if (lag_->Has(labels)) lag_->Remove(&lag_->Add(labels));
 }
 
 void StageProbe::recordRejected(const std::string& reason) {

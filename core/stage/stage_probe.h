@@ -1,5 +1,6 @@
 // Metrics of one stage runner: records processed, replays skipped, rejects, cycle timing,
-// changelog restores and output recovery. Labels are the stage name and bounded enums only.
+// changelog restores, output recovery and consumer lag. Labels are the stage name, bounded
+// enums, and for the lag the input topic and partition (bounded by the partition count).
 #pragma once
 
 #include <chrono>
@@ -28,6 +29,10 @@ class StageProbe {
   void kafkaRetry() { kafka_retries_->Increment(); }
   void partitionsAssigned(size_t count) { assigned_->Set(static_cast<double>(count)); }
   void commitFailed() { commit_failures_->Increment(); }
+  // Records on `topic`'s `partition` not yet consumed by this process (high watermark minus
+  // the next offset to process); the series goes when the partition moves away.
+  void consumerLag(const std::string& topic, int32_t partition, int64_t records);
+  void partitionRevoked(const std::string& topic, int32_t partition);
 
  private:
   prometheus::Counter* processed_;
@@ -45,6 +50,7 @@ class StageProbe {
   prometheus::Counter* kafka_retries_;
   prometheus::Gauge* assigned_;
   prometheus::Counter* commit_failures_;
+  prometheus::Family<prometheus::Gauge>* lag_;
 };
 
 }  // namespace switchboard::stage

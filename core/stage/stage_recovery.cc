@@ -87,6 +87,7 @@ void StageRunner::onRevoked(const std::vector<kafka::TopicPartition>& partitions
   commitPositions(revoked, true);
   for (int32_t p : numbers) {
     if (tasks_.erase(p)) processor_.close(p);
+    for (const std::string& topic : options_.input_topics) probe_.partitionRevoked(topic, p);
   }
   probe_.partitionsAssigned(tasks_.size());
 }

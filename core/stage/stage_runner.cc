@@ -118,6 +118,7 @@ Status StageRunner::runCycle(std::vector<kafka::MessagePtr>& batch) {
   }
   if (started - last_tick_ >= options_.tick_interval) {
     tickAll();
+    reportLag();
     last_tick_ = started;
   }
   std::vector<Task*> dirty;
@@ -203,6 +204,23 @@ void StageRunner::tickAll() {
                         options_.dead_letter_source);
     ctx.setInput(nullptr);
     processor_.tick(ctx);
+  }
+}
+
+void StageRunner::reportLag() {
+  for (const auto& [p, task] : tasks_) {
+    for (const std::string& topic : options_.input_topics) {
+      int64_t low = -1;
+      int64_t high = -1;
+      if (rd_kafka_get_watermark_offsets(consumer_->handle(), topic.c_str(), p, &low, &high) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0) {
+        continue;  // nothing fetched from it yet
+      }
+      auto pos = task.positions.find(topic);
+      const int64_t next = pos != task.positions.end() ? pos->second : low;
+      probe_.consumerLag(topic, p, std::max<int64_t>(0, high - std::max<int64_t>(next, low)));
+    }
   }
 }
 

@@ -95,6 +95,9 @@ class StageRunner : private kafka::RebalanceListener {
   Status runCycle(std::vector<kafka::MessagePtr>& batch);
   Status processRecord(const rd_kafka_message_t& message);
   void tickAll();
+  // Consumer lag per owned input partition, from the watermarks librdkafka caches with each
+  // fetch (no broker round trip).
+  void reportLag();
   Status saveCycle(std::vector<Task*>& dirty, std::vector<std::vector<std::string>>& batches);
   Status produceChangelog(std::vector<Task*>& dirty,
                           const std::vector<std::vector<std::string>>& batches);

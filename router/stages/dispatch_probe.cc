@@ -7,8 +7,10 @@ namespace switchboard::router {
 namespace {
 
 // Waits span seconds (chat with free agents) to a day (email over a weekend).
+// From 50 ms (a chat assigned while agents are free) to a day (email overnight).
 const prometheus::Histogram::BucketBoundaries kWaitBuckets = {
-    1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 43200, 86400};
+    0.05, 0.1, 0.25, 0.5,  1,    2,    5,    10,    20,    30,    60,
+    120,  300, 600,  1200, 1800, 3600, 7200, 14400, 28800, 43200, 86400};
 
 std::string presenceLabel(v1::Presence presence) {
   switch (presence) {
@@ -143,10 +145,15 @@ void DispatchProbe::decided(const dispatch::Decision& d) {
       metrics.wait->Observe(waited);
       if (d.accepted) counter(reservations_, {{"outcome", "accepted"}}).Increment();
       if (d.first_assignment) {
-        counter(sla_, {{"channel", channelLabel(d.channel)},
-                       {"outcome", d.sla_breached ? "breached" : "attained"},
-                       {"queue", std::string(d.queue_id)}})
-            .Increment();
+        // Both outcomes exist from a queue's first item on, so that attained / (attained +
+        // breached) has a series even while every item breaches.
+        const std::string channel = channelLabel(d.channel);
+        const std::string queue(d.queue_id);
+        prometheus::Counter& attained =
+            counter(sla_, {{"channel", channel}, {"outcome", "attained"}, {"queue", queue}});
+        prometheus::Counter& breached =
+            counter(sla_, {{"channel", channel}, {"outcome", "breached"}, {"queue", queue}});
+        (d.sla_breached ? breached : attained).Increment();
       }
       break;
     }

@@ -165,6 +165,7 @@ void DispatchEngine::onWorkItem(v1::WorkItem&& item, TimePoint now, Outcome& out
   work_index_.prefetch(id_hash);
   finished_index_.prefetch(id_hash);
   if (!conversation.empty()) conversation_index_.prefetch(conversation_hash);
+  prefetchDueTimer(now);
   advance(now, out);
   if (domainOf(item.domain()) != domain_) {
     return setDisposition(out, Disposition::kIgnored, reason::kOtherDomain,
@@ -225,13 +226,21 @@ void DispatchEngine::onWorkItem(v1::WorkItem&& item, TimePoint now, Outcome& out
 void DispatchEngine::onAgentEvent(const v1::AgentEvent& event, TimePoint now, Outcome& out) {
   begin(out);
   // The lookups' slots start loading while the timers fire.
-  agent_index_.prefetch(StringIndex::hashOf(event.agent_id()));
-  if (event.event_case() == v1::AgentEvent::kCompleted) {
-    const uint64_t work_hash = StringIndex::hashOf(event.completed().work_item_id());
+  const uint64_t agent_hash = StringIndex::hashOf(event.agent_id());
+  agent_index_.prefetch(agent_hash);
+  const bool completed = event.event_case() == v1::AgentEvent::kCompleted;
+  const uint64_t work_hash = completed ? StringIndex::hashOf(event.completed().work_item_id()) : 0;
+  if (completed) {
     work_index_.prefetch(work_hash);
     finished_index_.prefetch(work_hash);
   }
+  prefetchDueTimer(now);
   advance(now, out);
+  if (completed) {
+    // The slots are in: the agent record and the work entry they lead to load together.
+    agent_index_.prefetchKey(agent_hash);
+    work_index_.prefetchKey(work_hash);
+  }
   if (domainOf(event.domain()) != domain_) {
     return setDisposition(out, Disposition::kIgnored, reason::kOtherDomain,
                           "agent event for domain '" + event.domain() + "'");
@@ -242,7 +251,7 @@ void DispatchEngine::onAgentEvent(const v1::AgentEvent& event, TimePoint now, Ou
   }
   switch (event.event_case()) {
     case v1::AgentEvent::kPresence: return applyPresence(event, now, out);
-    case v1::AgentEvent::kCompleted: return applyCompleted(event, now, out);
+    case v1::AgentEvent::kCompleted: return applyCompleted(event, agent_hash, work_hash, now, out);
     case v1::AgentEvent::kAccepted: return applyAccepted(event, now, out);
     case v1::AgentEvent::kRejected: return applyRejected(event, now, out);
     case v1::AgentEvent::kTransfer: return applyTransfer(event, now, out);
@@ -318,14 +327,13 @@ DispatchEngine::WorkEntry* DispatchEngine::heldBy(const AgentRecord& agent,
   return entry->agent == &agent ? entry : nullptr;
 }
 
-void DispatchEngine::applyCompleted(const v1::AgentEvent& event, TimePoint now, Outcome& out) {
+void DispatchEngine::applyCompleted(const v1::AgentEvent& event, uint64_t agent_hash,
+                                    uint64_t work_hash, TimePoint now, Outcome& out) {
   const std::string& work_item_id = event.completed().work_item_id();
   if (work_item_id.empty()) {
     return setDisposition(out, Disposition::kIgnored, reason::kMissingId,
                           "completion without work_item_id");
   }
-  const uint64_t agent_hash = StringIndex::hashOf(event.agent_id());
-  const uint64_t work_hash = StringIndex::hashOf(work_item_id);
   AgentRecord* agent = findAgent(event.agent_id(), agent_hash);
   if (agent == nullptr) {
     return setDisposition(out, Disposition::kIgnored, reason::kUnknownAgent,
@@ -1144,6 +1152,7 @@ DispatchEngine::WorkEntry& DispatchEngine::allocateEntry() {
     entries_.push_back(std::make_unique<WorkEntry>());
     entry = entries_.back().get();
     entry->index = static_cast<uint32_t>(entries_.size() - 1);
+    timer_live_.push_back(0);
   }
   entry->phase = Phase::kFree;  // callers set the real phase
   entry->queue = kNone;
@@ -1164,7 +1173,8 @@ DispatchEngine::WorkEntry& DispatchEngine::allocateEntry() {
   entry->id_hash = entry->conversation_hash = 0;
   entry->conversation_indexed = false;
   entry->timer_ns = 0;
-  entry->timer_set = false;  // (a stale node of an earlier use may remain: timer_seq differs)
+  // (A stale node of an earlier use may remain: timer_seq differs.)
+  setTimerLive(*entry, false);
   entry->noted_call = 0;
   return *entry;
 }
@@ -1315,9 +1325,9 @@ void DispatchEngine::scheduleTimer(WorkEntry& entry) {
     ++stale_timers_;
   }
   entry.timer_ns = *next;
-  entry.timer_set = true;
-  ++entry.timer_seq;
-  heap_.push_back(TimerNode{*next, &entry, entry.timer_seq});
+  if (++entry.timer_seq == 0) entry.timer_seq = 1;  // 0 means "no live node" in timer_live_
+  setTimerLive(entry, true);
+  heap_.push_back(TimerNode{*next, entry.index, entry.timer_seq});
   heapUp(heap_.size() - 1);
   heapPrune();
 }
@@ -1578,14 +1588,18 @@ void DispatchEngine::takeBack(WorkEntry& entry, std::string_view why, TimePoint 
 
 void DispatchEngine::advance(TimePoint now, Outcome& out, bool rematch_due) {
   const int64_t now_ns = toUnixNanos(now);
-  if (heap_.empty() || heap_.front().at > now_ns) return;
+  if (heap_.empty() || heap_.front().at > now_ns) return prefetchNextTimer();
   std::vector<WorkEntry*>& rematch = scratch_entries_;
   rematch.clear();
   while (!heap_.empty() && heap_.front().at <= now_ns) {
-    WorkEntry& entry = *heap_.front().entry;
-    entry.timer_set = false;
+    WorkEntry& entry = *entries_[heap_.front().index];
+    setTimerLive(entry, false);
     heapPop();
     heapPrune();
+    // The next due timer's entry starts loading while this one is handled.
+    if (!heap_.empty() && heap_.front().at <= now_ns) {
+      __builtin_prefetch(entries_[heap_.front().index].get());
+    }
     if (entry.phase == Phase::kOffered) {
       // The agent let the offer lapse: they are not at their desk. AWAY until they say
       // otherwise, so that no further offers go unanswered; the item goes to someone else.
@@ -1609,10 +1623,29 @@ void DispatchEngine::advance(TimePoint now, Outcome& out, bool rematch_due) {
       }
     }
   }
+  prefetchNextTimer();
   if (!rematch_due) return;  // the caller rebalances the whole queue
   std::sort(rematch.begin(), rematch.end(),
             [](const WorkEntry* a, const WorkEntry* b) { return a->rank < b->rank; });
   for (WorkEntry* entry : rematch) matchItem(*entry, now, {}, out);
+}
+
+// When the next timer is due: the queue node of its entry (which prefetchNextTimer() brought
+// in, typically) starts loading with the other lookups of the input.
+void DispatchEngine::prefetchDueTimer(TimePoint now) const {
+  if (heap_.empty() || heap_.front().at > toUnixNanos(now)) return;
+  const WorkEntry& entry = *entries_[heap_.front().index];
+  if (entry.phase == Phase::kQueued && entry.group != kNone) __builtin_prefetch(&*entry.queued_at);
+}
+
+// The entry of the next timer to fire (an input or two from now, typically) starts loading:
+// its scheduling fields span the first cache lines of the entry.
+void DispatchEngine::prefetchNextTimer() const {
+  if (heap_.empty()) return;
+  const char* entry = reinterpret_cast<const char*>(entries_[heap_.front().index].get());
+  __builtin_prefetch(entry);
+  __builtin_prefetch(entry + 64);
+  __builtin_prefetch(entry + 128);
 }
 
 // 4-ary: the children of `pos` are 4·pos + 1 … 4·pos + 4; a sift visits half the levels of
@@ -1661,7 +1694,7 @@ void DispatchEngine::heapPrune() {
     --stale_timers_;
   }
   if (stale_timers_ > 64 && stale_timers_ * 2 > heap_.size()) {
-    std::erase_if(heap_, [](const TimerNode& node) { return !live(node); });
+    std::erase_if(heap_, [this](const TimerNode& node) { return !live(node); });
     stale_timers_ = 0;
     for (size_t pos = heap_.size() / 4 + 1; pos-- > 0;) {
       if (pos < heap_.size()) heapDown(pos);
@@ -1671,7 +1704,7 @@ void DispatchEngine::heapPrune() {
 
 void DispatchEngine::heapRemove(WorkEntry& entry) {
   if (!entry.timer_set) return;
-  entry.timer_set = false;
+  setTimerLive(entry, false);
   ++stale_timers_;
   heapPrune();
 }
@@ -1688,7 +1721,7 @@ void DispatchEngine::rebuildIndexes(int64_t now_ns) {
   compat_.clear();
   spare_agent_nodes_.clear();
   spare_item_nodes_.clear();
-  for (const TimerNode& node : heap_) node.entry->timer_set = false;
+  for (const TimerNode& node : heap_) setTimerLive(*entries_[node.index], false);
   heap_.clear();
   stale_timers_ = 0;
   for (const std::unique_ptr<AgentRecord>& agent : agents_) {
@@ -1750,6 +1783,11 @@ size_t DispatchEngine::insertFinished(std::string_view work_item_id, uint64_t ha
   slot.used = true;
   finished_index_.insert(slot.id, hash, static_cast<uint32_t>(pos));
   finished_next_ = (pos + 1) % finished_ring_.size();
+  // The next insert erases the oldest id from the index: its slot (a random one, by hash)
+  // starts loading now, long before that completion needs it.
+  if (const FinishedSlot& oldest = finished_ring_[finished_next_]; oldest.used) {
+    finished_index_.prefetch(oldest.hash);
+  }
   return pos;
 }
 

@@ -394,10 +394,12 @@ class DispatchEngine {
   // Timers: a 4-ary min-heap of (moment, entry), the moment inline so that sifting compares
   // without visiting the entries. Cancelled or moved timers are not searched for: their node
   // goes stale (its seq no longer the entry's) and is dropped when it reaches the top, or when
-  // stale nodes outnumber live ones. So sifting never writes to the entries either.
+  // stale nodes outnumber live ones. So sifting never writes to the entries either, and
+  // telling a live node from a stale one reads timer_live_, not the entry. 16 bytes: a node's
+  // four children span one or two cache lines.
   struct TimerNode {
     int64_t at = 0;
-    WorkEntry* entry = nullptr;
+    uint32_t index = 0;  // of the entry in entries_
     uint32_t seq = 0;
   };
 
@@ -411,7 +413,9 @@ class DispatchEngine {
   // Inputs.
   void begin(Outcome& out);
   void applyPresence(const v1::AgentEvent& event, TimePoint now, Outcome& out);
-  void applyCompleted(const v1::AgentEvent& event, TimePoint now, Outcome& out);
+  // `agent_hash`, `work_hash`: StringIndex::hashOf() of the agent and work item ids.
+  void applyCompleted(const v1::AgentEvent& event, uint64_t agent_hash, uint64_t work_hash,
+                      TimePoint now, Outcome& out);
   void applyAccepted(const v1::AgentEvent& event, TimePoint now, Outcome& out);
   void applyRejected(const v1::AgentEvent& event, TimePoint now, Outcome& out);
   void applyTransfer(const v1::AgentEvent& event, TimePoint now, Outcome& out);
@@ -481,8 +485,12 @@ class DispatchEngine {
   // the caller rebalances everything).
   void advance(TimePoint now, Outcome& out, bool rematch_due = true);
   void heapRemove(WorkEntry& entry);
-  static bool live(const TimerNode& node) {
-    return node.entry->timer_set && node.entry->timer_seq == node.seq;
+  void prefetchNextTimer() const;
+  void prefetchDueTimer(TimePoint now) const;
+  bool live(const TimerNode& node) const { return timer_live_[node.index] == node.seq; }
+  void setTimerLive(WorkEntry& entry, bool live) {
+    entry.timer_set = live;
+    timer_live_[entry.index] = live ? entry.timer_seq : 0;
   }
   void heapPop();
   void heapPrune();
@@ -533,8 +541,11 @@ class DispatchEngine {
   size_t offered_count_ = 0;
   size_t assigned_count_ = 0;
 
-  std::vector<TimerNode> heap_;              // 4-ary min-heap by `at`; the top is always live
-  size_t stale_timers_ = 0;                  // stale nodes in heap_
+  std::vector<TimerNode> heap_;  // 4-ary min-heap by `at`; the top is always live
+  size_t stale_timers_ = 0;      // stale nodes in heap_
+  // By entry index: the seq of the entry's live node, 0 when it has none. A compact copy of
+  // (timer_set, timer_seq), so that pruning stale nodes costs no cache miss per entry.
+  std::vector<uint32_t> timer_live_;
   std::vector<WorkEntry*> scratch_entries_;  // advance(): items to match again
 
   struct FinishedSlot {

@@ -1,6 +1,7 @@
 #include "router/dispatch/skill_sets.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace switchboard::dispatch {
 
@@ -69,11 +70,27 @@ bool IdSets::intersectsSlow(SetId a, SetId b) const {
   return false;
 }
 
-uint32_t SkillSets::skillId(std::string_view skill) {
+size_t SkillSets::recentSlot(std::string_view skill) {
+  uint64_t head = 0;
+  uint64_t tail = 0;
+  const size_t n = skill.size();
+  if (n >= 8) {
+    std::memcpy(&head, skill.data(), 8);
+    std::memcpy(&tail, skill.data() + n - 8, 8);
+  } else {
+    for (size_t i = 0; i < n; ++i) head = head << 8 | static_cast<unsigned char>(skill[i]);
+  }
+  const uint64_t mixed = (head * 0x9E3779B97F4A7C15ull) ^ (tail * 0xC2B2AE3D27D4EB4Full) ^ n;
+  return static_cast<size_t>((mixed ^ mixed >> 29) * 0xBF58476D1CE4E5B9ull >> 58) &
+         (kRecentSkills - 1);
+}
+
+uint32_t SkillSets::skillIdSlow(std::string_view skill, RecentSkill& recent) {
   auto it = skill_ids_.find(skill);
   if (it == skill_ids_.end()) {
     it = skill_ids_.emplace(std::string(skill), static_cast<uint32_t>(skill_ids_.size())).first;
   }
+  recent = RecentSkill{it->first, it->second};
   return it->second;
 }
 

@@ -7,6 +7,7 @@
 // Not thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -73,6 +74,11 @@ class SkillSets {
  public:
   static constexpr SkillSetId kEmpty = IdSets::kEmpty;
 
+  SkillSets() = default;
+  // Not copyable: recent_ views the keys of this instance's map.
+  SkillSets(const SkillSets&) = delete;
+  SkillSets& operator=(const SkillSets&) = delete;
+
   // The id of the set of `skills` (order and repeats do not matter).
   template <typename Range>
   SkillSetId intern(const Range& skills) {
@@ -84,8 +90,24 @@ class SkillSets {
   bool covers(SkillSetId have, SkillSetId need) const { return sets_.covers(have, need); }
 
  private:
-  uint32_t skillId(std::string_view skill);
+  // A name seen recently and its id. `name` views the map's key (map nodes do not move).
+  struct RecentSkill {
+    std::string_view name;  // data() null: empty
+    uint32_t id = 0;
+  };
+  static constexpr size_t kRecentSkills = 64;  // a power of two
 
+  uint32_t skillId(std::string_view skill) {
+    // Direct-mapped by a cheap hash of the name's length and ends: the few skills work items
+    // name are found without hashing every character and visiting the map's node.
+    RecentSkill& recent = recent_[recentSlot(skill)];
+    if (recent.name.data() != nullptr && recent.name == skill) return recent.id;
+    return skillIdSlow(skill, recent);
+  }
+  static size_t recentSlot(std::string_view skill);
+  uint32_t skillIdSlow(std::string_view skill, RecentSkill& recent);
+
+  std::array<RecentSkill, kRecentSkills> recent_{};
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> skill_ids_;
   IdSets sets_;
   std::vector<uint32_t> scratch_;  // reused by intern() to avoid allocating

@@ -20,6 +20,16 @@ uint32_t StringIndex::find(std::string_view key, uint64_t hash) const {
   }
 }
 
+void StringIndex::prefetchKey(uint64_t hash) const {
+  if (slots_.empty()) return;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& slot = slots_[i];
+    if (slot.data == nullptr) return;
+    if (slot.hash == hash) return __builtin_prefetch(slot.data);
+  }
+}
+
 void StringIndex::insert(std::string_view key, uint64_t hash, uint32_t handle) {
   if ((size_ + 1) * 2 > slots_.size()) grow();
   const size_t mask = slots_.size() - 1;

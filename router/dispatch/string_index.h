@@ -43,6 +43,10 @@ class StringIndex {
   void prefetch(uint64_t hash) const {
     if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
   }
+  // Once the slot is in cache: starts loading the characters of the key whose hash is `hash`
+  // (the record holding them, typically), so that the misses of several lookups' records
+  // overlap too.
+  void prefetchKey(uint64_t hash) const;
   size_t size() const { return size_; }
   void clear();
 

@@ -1,12 +1,12 @@
 #include "router/stages/dispatch_probe.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "router/policy/channel_names.h"
 
 namespace switchboard::router {
 namespace {
 
-// Waits span seconds (chat with free agents) to a day (email over a weekend).
 // From 50 ms (a chat assigned while agents are free) to a day (email overnight).
 const prometheus::Histogram::BucketBoundaries kWaitBuckets = {
     0.05, 0.1, 0.25, 0.5,  1,    2,    5,    10,    20,    30,    60,
@@ -93,13 +93,9 @@ DispatchProbe::DispatchProbe(metrics::MetricsRegistry& registry)
                          .Register(registry.registry())) {}
 
 std::string DispatchProbe::channelLabel(v1::Channel channel) {
+  // The policy's channel names ("chat", "whatsapp" ...), as the other router probes use them.
   if (!v1::Channel_IsValid(channel)) return "unknown";
-  std::string name = v1::Channel_Name(channel);
-  constexpr std::string_view kPrefix = "CHANNEL_";
-  if (std::string_view(name).substr(0, kPrefix.size()) == kPrefix) name.erase(0, kPrefix.size());
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return name;
+  return std::string(policy::channelName(channel));
 }
 
 prometheus::Counter& DispatchProbe::counter(prometheus::Family<prometheus::Counter>& family,

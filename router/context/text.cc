@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/fnv1a.h"
+
 namespace switchboard::context {
 namespace {
 
@@ -77,11 +79,7 @@ uint64_t threadKeyHash(std::string_view key) {
     key = trim(key.substr(1, key.size() - 2));
   }
   if (key.empty()) return 0;
-  uint64_t hash = 14695981039346656037ull;  // FNV-1a 64 offset basis
-  for (char c : key) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ull;  // FNV-1a 64 prime
-  }
+  const uint64_t hash = fnv1a64(key);
   return hash == 0 ? 1 : hash;  // 0 means "no key"
 }
 

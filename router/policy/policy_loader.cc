@@ -11,6 +11,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/fnv1a.h"
+
 namespace switchboard::policy {
 namespace {
 
@@ -630,11 +632,7 @@ class Loader {
 // FNV-1a 64: names a version in logs, metrics and work items without a cryptographic dependency
 // (it identifies, it does not authenticate).
 std::string policyContentVersion(std::string_view text) {
-  uint64_t h = 0xcbf29ce484222325ULL;  // offset basis
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001b3ULL;  // FNV prime
-  }
+  uint64_t h = fnv1a64(text);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(16, '0');
   for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = kHex[h & 0xF];

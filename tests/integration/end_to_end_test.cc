@@ -10,9 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <regex>
 
 #include "switchboard/v1/assignment.pb.h"
 #include "switchboard/v1/dead_letter.pb.h"
@@ -20,6 +18,7 @@
 #include "tests/integration/support/group_offsets.h"
 #include "tests/integration/support/http_client.h"
 #include "tests/integration/support/metrics_scrape.h"
+#include "tests/integration/support/switchboard_output.h"
 #include "tests/integration/support/topic_contents.h"
 #include "tests/integration/support/wait.h"
 
@@ -28,6 +27,7 @@ namespace {
 
 using testing::ChildProcess;
 using testing::HttpClient;
+using testing::httpPort;
 
 constexpr int32_t kPartitions = 2;
 constexpr char kHost[] = "127.0.0.1";
@@ -54,24 +54,7 @@ class EndToEndTest : public ::testing::Test {
                                           (dir_ / (name + ".log")).string());
   }
 
-  static uint16_t httpPort(ChildProcess& process) {
-    auto line = process.waitForLogLine("listening on http://", std::chrono::seconds(60));
-    EXPECT_TRUE(line.has_value()) << process.log();
-    if (!line) return 0;
-    std::smatch m;
-    std::regex port_re(R"(:(\d+) \(metrics)");
-    if (!std::regex_search(*line, m, port_re)) return 0;
-    return static_cast<uint16_t>(std::stoi(m[1]));
-  }
-
-  std::string readBootstrap() {
-    std::string brokers;
-    testing::eventually([&] {
-      std::ifstream in(dir_ / "bootstrap");
-      return static_cast<bool>(std::getline(in, brokers)) && !brokers.empty();
-    });
-    return brokers;
-  }
+  std::string readBootstrap() { return testing::readBootstrapFile(dir_ / "bootstrap"); }
 
   static bool ready(uint16_t port) {
     auto r = HttpClient::get(kHost, port, "/readyz");

@@ -17,7 +17,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <regex>
 
 #include "core/kafka/producer.h"
 #include "switchboard/v1/assignment.pb.h"
@@ -26,6 +25,7 @@
 #include "tests/integration/support/group_offsets.h"
 #include "tests/integration/support/http_client.h"
 #include "tests/integration/support/metrics_scrape.h"
+#include "tests/integration/support/switchboard_output.h"
 #include "tests/integration/support/topic_contents.h"
 #include "tests/integration/support/wait.h"
 
@@ -88,15 +88,10 @@ class RoutingTest : public ::testing::Test {
                                  (dir_ / "policy.yaml").string(), "--policy-reload-interval", "1"},
         std::map<std::string, std::string>{{"SWITCHBOARD_EMAIL_INBOUND_TOKEN", kEmailToken}},
         (dir_ / "up.log").string());
-    auto line = up_->waitForLogLine("listening on http://", seconds(60));
-    ASSERT_TRUE(line.has_value()) << up_->log();
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(*line, m, std::regex(R"(:(\d+) \(metrics)")));
-    port_ = static_cast<uint16_t>(std::stoi(m[1]));
-    ASSERT_TRUE(testing::eventually([&] {
-      std::ifstream in(dir_ / "bootstrap");
-      return static_cast<bool>(std::getline(in, kafka_.brokers)) && !kafka_.brokers.empty();
-    }));
+    port_ = testing::httpPort(*up_);
+    ASSERT_NE(port_, 0);
+    kafka_.brokers = testing::readBootstrapFile(dir_ / "bootstrap");
+    ASSERT_FALSE(kafka_.brokers.empty()) << up_->log();
     ASSERT_TRUE(testing::eventually(
         [&] {
           auto r = HttpClient::get(kHost, port_, "/readyz");

@@ -11,7 +11,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "tests/integration/support/group_offsets.h"
 #include "tests/integration/support/http_client.h"
 #include "tests/integration/support/pipeline_fixture.h"
+#include "tests/integration/support/switchboard_output.h"
 #include "tests/integration/support/topic_contents.h"
 #include "tests/integration/support/wait.h"
 
@@ -30,6 +30,8 @@ namespace {
 
 using testing::ChildProcess;
 using testing::HttpClient;
+using testing::httpPort;
+using testing::smtpPort;
 
 constexpr int32_t kPartitions = 2;
 constexpr char kHost[] = "127.0.0.1";
@@ -81,31 +83,7 @@ class SmtpIngressTest : public ::testing::Test {
                                           (dir_ / (name + ".log")).string());
   }
 
-  // The port from a line such as "Switchboard up accepting mail by SMTP on 127.0.0.1:2525".
-  static uint16_t portFromLog(ChildProcess& process, const std::string& needle,
-                              const std::string& pattern) {
-    auto line = process.waitForLogLine(needle, std::chrono::seconds(60));
-    EXPECT_TRUE(line.has_value()) << process.log();
-    if (!line) return 0;
-    std::smatch m;
-    if (!std::regex_search(*line, m, std::regex(pattern))) return 0;
-    return static_cast<uint16_t>(std::stoi(m[1]));
-  }
-  static uint16_t httpPort(ChildProcess& process) {
-    return portFromLog(process, "listening on http://", R"(:(\d+) \(metrics)");
-  }
-  static uint16_t smtpPort(ChildProcess& process) {
-    return portFromLog(process, "accepting mail by", R"(on [0-9.]+:(\d+))");
-  }
-
-  std::string readBootstrap() {
-    std::string brokers;
-    testing::eventually([&] {
-      std::ifstream in(dir_ / "bootstrap");
-      return static_cast<bool>(std::getline(in, brokers)) && !brokers.empty();
-    });
-    return brokers;
-  }
+  std::string readBootstrap() { return testing::readBootstrapFile(dir_ / "bootstrap"); }
 
   static bool ready(uint16_t port) {
     auto r = HttpClient::get(kHost, port, "/readyz");

@@ -1,10 +1,20 @@
 #include "core/kafka/consumer.h"
 
+#include <atomic>
 #include <cstring>
 
 #include "core/log.h"
 
 namespace switchboard::kafka {
+namespace {
+
+std::atomic<ConsumerErrorObserver*> g_error_observer{nullptr};
+
+}  // namespace
+
+void setConsumerErrorObserver(ConsumerErrorObserver* observer) {
+  g_error_observer.store(observer);
+}
 
 std::string_view messageKey(const rd_kafka_message_t* m) {
   return m->key ? std::string_view(static_cast<const char*>(m->key), m->key_len)
@@ -47,7 +57,7 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaSettings& settings
   fixed["enable.auto.offset.store"] = "false";
   fixed["partition.assignment.strategy"] = "range,roundrobin";
   SB_ASSIGN_OR_RETURN(ConfPtr conf, makeConf(settings, defaults, fixed));
-  std::unique_ptr<Consumer> consumer(new Consumer(listener));
+  std::unique_ptr<Consumer> consumer(new Consumer(listener, options.client_id));
   rd_kafka_conf_set_opaque(conf.get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::onRebalance);
   char errstr[512];
@@ -107,6 +117,9 @@ void Consumer::pollBatch(std::vector<MessagePtr>& out, size_t max,
       out.push_back(std::move(m));
     } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       log::warn("kafka.consumer", rd_kafka_message_errstr(m.get()));
+      if (ConsumerErrorObserver* observer = g_error_observer.load()) {
+        observer->recordConsumeError(client_id_, m->err);
+      }
     }
   }
 }

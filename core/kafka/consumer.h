@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/kafka/kafka_settings.h"
@@ -57,6 +58,21 @@ std::string_view messageValue(const rd_kafka_message_t* m);
 std::string_view messageTopic(const rd_kafka_message_t* m);
 std::optional<std::string_view> messageHeader(const rd_kafka_message_t* m, std::string_view name);
 
+// Observes the errors consumers report in-band (rd_kafka_consumer_poll() events: broker down,
+// unknown topic, authorization ...), for metrics. `client_id` is the consumer's client.id
+// ("switchboard-<stage>" for stage consumers). Called on each consumer's polling thread, so
+// implementations must be thread-safe. Errors are rare: a lock per call is fine.
+class ConsumerErrorObserver {
+ public:
+  virtual ~ConsumerErrorObserver() = default;
+  virtual void recordConsumeError(std::string_view client_id, rd_kafka_resp_err_t err) = 0;
+};
+
+// The process-wide observer of every Consumer (null: none). Set it before consumers poll and
+// clear it (null) before the observer is destroyed; process-wide so that whoever owns the
+// metrics needs no path to each stage runner's consumer.
+void setConsumerErrorObserver(ConsumerErrorObserver* observer);
+
 class Consumer {
  public:
   static Result<std::unique_ptr<Consumer>> create(const KafkaSettings& settings,
@@ -65,7 +81,8 @@ class Consumer {
   ~Consumer();
 
   // Appends up to `max` messages to `out`, waiting at most `timeout` for the first one.
-  // Errors the consumer reports in-band (broker down, ...) are logged, not returned.
+  // Errors the consumer reports in-band (broker down, ...) are logged and passed to the
+  // ConsumerErrorObserver, not returned.
   void pollBatch(std::vector<MessagePtr>& out, size_t max, std::chrono::milliseconds timeout);
 
   // Commits `offset` (the next offset to read) for each partition; `async` returns at once
@@ -79,12 +96,14 @@ class Consumer {
   rd_kafka_t* handle() { return rk_.get(); }
 
  private:
-  explicit Consumer(RebalanceListener* listener) : listener_(listener) {}
+  Consumer(RebalanceListener* listener, std::string client_id)
+      : listener_(listener), client_id_(std::move(client_id)) {}
   static void onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
 
   HandlePtr rk_;
   RebalanceListener* listener_;
+  std::string client_id_;
   std::vector<TopicPartition> assignment_;
   bool closed_ = false;
 };

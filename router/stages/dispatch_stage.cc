@@ -68,6 +68,9 @@ std::shared_ptr<const policy::Policy> DispatchStage::currentPolicy() {
 void DispatchStage::open(stage::TaskContext& ctx) {
   const int32_t partition = ctx.partition();
   tasks_[partition].clear();
+  // The ids restored per domain, to fill the probe's mirror from the engines once restored.
+  std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>, std::less<>>
+      restored_ids;
 
   // Agents first: work records name their holders.
   ctx.scan(kAgentKeyPrefix, [&](std::string_view key, std::string_view value) {
@@ -76,9 +79,11 @@ void DispatchStage::open(stage::TaskContext& ctx) {
         key != agentStateKey(domainOf(state.domain()), state.agent_id())) {
       return warnSkipped("corrupt or legacy agent", key);
     }
-    if (!engineFor(ctx, domainOf(state.domain())).restoreAgent(state)) {
-      warnSkipped("duplicate or invalid agent", key);
+    const std::string domain(domainOf(state.domain()));
+    if (!engineFor(ctx, domain).restoreAgent(state)) {
+      return warnSkipped("duplicate or invalid agent", key);
     }
+    restored_ids[domain].first.push_back(state.agent_id());
   });
   ctx.scan(kWorkKeyPrefix, [&](std::string_view key, std::string_view value) {
     v1::WorkState state;
@@ -87,9 +92,11 @@ void DispatchStage::open(stage::TaskContext& ctx) {
       return warnSkipped("corrupt work", key);
     }
     const std::string domain(domainOf(state.item().domain()));
+    std::string id = state.item().work_item_id();
     if (!engineFor(ctx, domain).restoreWork(std::move(state))) {
-      warnSkipped("duplicate or invalid work", key);
+      return warnSkipped("duplicate or invalid work", key);
     }
+    restored_ids[domain].second.push_back(std::move(id));
   });
   ctx.scan(kDoneKeyPrefix, [&](std::string_view key, std::string_view value) {
     v1::FinishedWork finished;
@@ -105,6 +112,17 @@ void DispatchStage::open(stage::TaskContext& ctx) {
   // Fires what came due while the task was away (lapsed offers, overflow) and matches.
   for (auto& [domain, engine] : tasks_[partition]) {
     engine->restored(ctx.now(), outcome_);
+    // The mirror starts from the restored state (the engine may have re-selected queues);
+    // apply() then passes on what restored() changed.
+    probe_.domainReset(domain);
+    if (auto ids = restored_ids.find(domain); ids != restored_ids.end()) {
+      for (const std::string& id : ids->second.first) {
+        if (engine->agentState(id, agent_state_)) probe_.agentChanged(domain, agent_state_);
+      }
+      for (const std::string& id : ids->second.second) {
+        if (engine->workState(id, work_state_)) probe_.workChanged(domain, work_state_);
+      }
+    }
     apply(*engine, ctx);
     probe_.domainObserved(*engine, ctx.now());
   }
@@ -228,16 +246,19 @@ void DispatchStage::apply(dispatch::DispatchEngine& engine, stage::TaskContext& 
     if (engine.agentState(agent_id, agent_state_)) {
       agent_state_.SerializeToString(&buffer_);
       ctx.put(agentStateKey(domain, agent_id), buffer_);
+      probe_.agentChanged(domain, agent_state_);
     }
   }
   for (std::string_view work_item_id : out.changed_work) {
     if (engine.workState(work_item_id, work_state_)) {
       work_state_.SerializeToString(&buffer_);
       ctx.put(workStateKey(domain, work_item_id), buffer_);
+      probe_.workChanged(domain, work_state_);
     }
   }
   for (std::string_view work_item_id : out.removed_work) {
     ctx.erase(workStateKey(domain, work_item_id));
+    probe_.workRemoved(domain, work_item_id);
   }
   for (const dispatch::FinishedNote& note : out.finished) {
     engine.finishedWork(note, finished_);

@@ -47,8 +47,10 @@ class Switchboard:
             shutil.copyfile(self.policy_source, self.policy)
             args += ["--policy", self.policy, "--policy-reload-interval", "1"]
         args += self.extra_args
+        # `up` serves the agent API, which wants a token (requests carry it: request()).
+        env = dict(os.environ, SWITCHBOARD_AGENT_API_TOKEN=AGENT_API_TOKEN)
         self.proc = subprocess.Popen(args, cwd=self.workdir, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+                                     stderr=subprocess.STDOUT, text=True, env=env)
         found = threading.Event()
 
         def reader():
@@ -88,7 +90,8 @@ class Switchboard:
     def request(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": "Bearer " + AGENT_API_TOKEN})
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status, r.read().decode()
@@ -127,6 +130,7 @@ class Switchboard:
             time.sleep(0.25)
 
 
+AGENT_API_TOKEN = "ops-test-token"
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
@@ -196,6 +200,10 @@ def run_scenario(sb):
         ("switchboard_router_overflow_widenings_total", {}),
         ("switchboard_router_queue_depth", {}),
         ("switchboard_router_oldest_wait_seconds", {}),
+        # v-2 now waits for desk and, past the overflow step, backup; alice (desk) is away.
+        ("switchboard_router_pool_queue_depth", {"pool": "backup"}),
+        ("switchboard_router_pool_oldest_wait_seconds", {"pool": "desk"}),
+        ("switchboard_router_pool_agents", {"pool": "desk"}),
         ("switchboard_router_offers_total", {})])
     # An answer for a work item the router does not know changes nothing.
     post("/v1/agents/alice/accept", {"work_item_id": "wi-does-not-exist"})

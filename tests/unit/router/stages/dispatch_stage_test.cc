@@ -237,7 +237,7 @@ TEST_F(DispatchStageTest, ReportsDecisionsSlaReservationsAndAgentsInMetrics) {
   EXPECT_THAT(metrics, HasSubstr("switchboard_router_time_to_assign_seconds_sum{channel="
                                  "\"chat\",pool=\"tier1\"} 95"));
   EXPECT_THAT(metrics, HasSubstr("switchboard_router_sla_total{channel=\"chat\",outcome="
-                                 "\"breached\",queue=\"chat\"} 1"));
+                                 "\"breached\",pool=\"tier1\",queue=\"chat\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("switchboard_router_reservations_total{outcome=\"accepted\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("switchboard_router_reservations_total{outcome=\"rejected\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("switchboard_router_queue_depth{domain=\"default\","

@@ -165,7 +165,6 @@ void DispatchEngine::onWorkItem(v1::WorkItem&& item, TimePoint now, Outcome& out
   work_index_.prefetch(id_hash);
   finished_index_.prefetch(id_hash);
   if (!conversation.empty()) conversation_index_.prefetch(conversation_hash);
-  prefetchDueTimer(now);
   advance(now, out);
   if (domainOf(item.domain()) != domain_) {
     return setDisposition(out, Disposition::kIgnored, reason::kOtherDomain,
@@ -234,7 +233,6 @@ void DispatchEngine::onAgentEvent(const v1::AgentEvent& event, TimePoint now, Ou
     work_index_.prefetch(work_hash);
     finished_index_.prefetch(work_hash);
   }
-  prefetchDueTimer(now);
   advance(now, out);
   if (completed) {
     // The slots are in: the agent record and the work entry they lead to load together.
@@ -1261,39 +1259,20 @@ void DispatchEngine::enqueue(WorkEntry& entry, int64_t now_ns) {
   scheduleTimer(entry);
 }
 
-// Into its item group (refresh() chose the group and rank), reusing a spare node. Inserted
-// with a hint, which costs one or two comparisons instead of a walk down the tree when right:
-// the end (arrivals and items crossing an overflow step come in enqueued_at order, so they
-// usually rank last in their group), else just after the group's previous such insert (items
-// entering the SLA-risk window come in deadline order, each behind the one before).
+// Into its item group (refresh() chose the group and rank). Arrivals and items crossing an
+// overflow step come in enqueued_at order, items entering the SLA-risk window in deadline
+// order: they go to the back of their priority level (see ItemQueue).
 void DispatchEngine::insertQueued(WorkEntry& entry) {
-  ItemGroup& group = item_groups_[entry.group];
-  QueueSet& set = group.items;
-  QueueSet::iterator hint = set.end();
-  bool at_end = set.empty() || *set.rbegin() < entry.rank;
-  if (!at_end) {
-    const WorkEntry* previous = group.inserted;
-    // (`entry` itself has its group set but is not in it yet.)
-    if (previous != nullptr && previous != &entry && previous->phase == Phase::kQueued &&
-        previous->group == entry.group) {
-      hint = std::next(previous->queued_at);
-    }
-  }
-  if (spare_item_nodes_.empty()) {
-    entry.queued_at = set.insert(hint, entry.rank);
-  } else {
-    QueueSet::node_type node = std::move(spare_item_nodes_.back());
-    spare_item_nodes_.pop_back();
-    node.value() = entry.rank;
-    entry.queued_at = set.insert(hint, std::move(node));
-  }
-  if (!at_end) group.inserted = &entry;
+  entry.queued = ItemQueue::Item{entry.enqueued_ns, entry.deadline_ns, entry.id, entry.index,
+                                 entry.rank.declined};
+  entry.queued_priority = entry.priority;
+  item_groups_[entry.group].items.insert(entry.queued_priority, entry.queued);
 }
 
 // Out of its group (not of the engine): it is being re-ranked, offered or assigned.
 void DispatchEngine::unqueue(WorkEntry& entry) {
   if (entry.group == kNone) return;
-  spare_item_nodes_.push_back(item_groups_[entry.group].items.extract(entry.queued_at));
+  item_groups_[entry.group].items.erase(entry.queued_priority, entry.queued);
   entry.group = kNone;
 }
 
@@ -1425,17 +1404,23 @@ DispatchEngine::WorkEntry* DispatchEngine::bestItemFor(AgentRecord& agent) {
     }
     ++compat.checked;
   }
-  const QueueRank* best = nullptr;
+  // The best so far: its priority and item (queue order is (priority desc, item order)).
+  int32_t best_priority = 0;
+  const ItemQueue::Item* best = nullptr;
   for (uint32_t g : compat.groups) {
     const ItemGroup& group = item_groups_[g];
     if (group.items.empty() || !hasFreeSlot(agent, group.channel)) continue;
-    for (const QueueRank& rank : group.items) {
-      if (rank.declined && declinedBy(*rank.entry, &agent)) continue;
-      if (best == nullptr || rank < *best) best = &rank;
-      break;
-    }
+    group.items.forEach([&](int32_t priority, const ItemQueue::Item& item) {
+      if (item.declined && declinedBy(*entries_[item.handle], &agent)) return false;
+      if (best == nullptr || priority > best_priority ||
+          (priority == best_priority && item < *best)) {
+        best_priority = priority;
+        best = &item;
+      }
+      return true;
+    });
   }
-  return best == nullptr ? nullptr : best->entry;
+  return best == nullptr ? nullptr : entries_[best->handle].get();
 }
 
 // Called when `agent` may have become eligible for waiting work. Between calls no queued item
@@ -1630,14 +1615,6 @@ void DispatchEngine::advance(TimePoint now, Outcome& out, bool rematch_due) {
   for (WorkEntry* entry : rematch) matchItem(*entry, now, {}, out);
 }
 
-// When the next timer is due: the queue node of its entry (which prefetchNextTimer() brought
-// in, typically) starts loading with the other lookups of the input.
-void DispatchEngine::prefetchDueTimer(TimePoint now) const {
-  if (heap_.empty() || heap_.front().at > toUnixNanos(now)) return;
-  const WorkEntry& entry = *entries_[heap_.front().index];
-  if (entry.phase == Phase::kQueued && entry.group != kNone) __builtin_prefetch(&*entry.queued_at);
-}
-
 // The entry of the next timer to fire (an input or two from now, typically) starts loading:
 // its scheduling fields span the first cache lines of the entry.
 void DispatchEngine::prefetchNextTimer() const {
@@ -1720,7 +1697,6 @@ void DispatchEngine::rebuildIndexes(int64_t now_ns) {
   item_group_index_.clear();
   compat_.clear();
   spare_agent_nodes_.clear();
-  spare_item_nodes_.clear();
   for (const TimerNode& node : heap_) setTimerLive(*entries_[node.index], false);
   heap_.clear();
   stale_timers_ = 0;

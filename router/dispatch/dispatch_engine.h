@@ -43,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "router/dispatch/item_queue.h"
 #include "router/dispatch/proto_time.h"
 #include "router/dispatch/skill_sets.h"
 #include "router/dispatch/string_index.h"
@@ -269,7 +270,6 @@ class DispatchEngine {
     bool declined = false;  // entry->declined is not empty (it does not change while queued)
     bool operator<(const QueueRank& o) const { return key < o.key; }
   };
-  using QueueSet = std::set<QueueRank>;
 
   struct AgentGroup {
     uint32_t pool = 0;
@@ -281,10 +281,7 @@ class DispatchEngine {
     uint32_t channel = 0;
     SkillSetId skills = 0;
     SetId pools = 0;  // the pools its items may use now
-    QueueSet items;
-    // The last item inserted elsewhere than at the end (a hint for the next such insert;
-    // valid while it is queued in this group).
-    const WorkEntry* inserted = nullptr;
+    ItemQueue items;
   };
 
   struct Slot {
@@ -356,8 +353,10 @@ class DispatchEngine {
     int64_t deadline_ns = 0;
     uint32_t group = kNone;  // item group while queued
     QueueRank rank;
-    QueueSet::iterator queued_at;  // its node in item_groups_[group].items while group != kNone
-    uint64_t id_hash = 0;          // StringIndex::hashOf(work_item_id), once indexed
+    // As inserted in item_groups_[group].items while group != kNone (the key to remove it).
+    ItemQueue::Item queued;
+    int32_t queued_priority = 0;
+    uint64_t id_hash = 0;  // StringIndex::hashOf(work_item_id), once indexed
     uint64_t conversation_hash = 0;
     bool conversation_indexed = false;  // conversation_index_ maps its conversation to it
     uint32_t attempt = 1;
@@ -486,7 +485,6 @@ class DispatchEngine {
   void advance(TimePoint now, Outcome& out, bool rematch_due = true);
   void heapRemove(WorkEntry& entry);
   void prefetchNextTimer() const;
-  void prefetchDueTimer(TimePoint now) const;
   bool live(const TimerNode& node) const { return timer_live_[node.index] == node.seq; }
   void setTimerLive(WorkEntry& entry, bool live) {
     entry.timer_set = live;
@@ -530,7 +528,6 @@ class DispatchEngine {
   std::vector<ItemGroup> item_groups_;
   std::unordered_map<uint64_t, uint32_t> item_group_index_;
   std::unordered_map<uint64_t, Compat> compat_;
-  std::vector<QueueSet::node_type> spare_item_nodes_;
 
   std::vector<std::unique_ptr<WorkEntry>> entries_;
   std::vector<uint32_t> free_entries_;

@@ -1,13 +1,44 @@
 #include "router/dispatch/string_index.h"
 
-#include <functional>
+#include <cstring>
 #include <utility>
 
 namespace switchboard::dispatch {
 
+namespace {
+
+uint64_t load(const char* p, size_t n) {
+  uint64_t word = 0;
+  if (n > 0) std::memcpy(&word, p, n);
+  return word;
+}
+
+// Multiply, fold the high half into the low one: every input bit reaches the low bits.
+uint64_t mix(uint64_t a, uint64_t b) {
+  const unsigned __int128 product = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+}
+
+}  // namespace
+
+// Ids are 20–40 bytes: two words per multiplication (wyhash-like), about half the work of
+// libstdc++'s std::hash (murmur, one multiplication chain per word), which showed in profiles.
+// The hash is never persisted.
 uint64_t StringIndex::hashOf(std::string_view key) {
-  // std::hash of a string_view is a good 64-bit hash (murmur-like) on libstdc++.
-  return std::hash<std::string_view>{}(key);
+  constexpr uint64_t k0 = 0xa0761d6478bd642full;
+  constexpr uint64_t k1 = 0xe7037ed1a0b428dbull;
+  constexpr uint64_t k2 = 0x8ebc6af09c88c6e3ull;
+  const char* p = key.data();
+  size_t n = key.size();
+  uint64_t h = k0 ^ (n * k2);
+  while (n > 16) {
+    h = mix(load(p, 8) ^ k1, load(p + 8, 8) ^ h);
+    p += 16;
+    n -= 16;
+  }
+  const uint64_t a = n >= 8 ? load(p, 8) : load(p, n);
+  const uint64_t b = n > 8 ? load(p + 8, n - 8) : 0;
+  return mix(k1 ^ n, mix(a ^ k1, b ^ h));
 }
 
 uint32_t StringIndex::find(std::string_view key, uint64_t hash) const {

@@ -1,6 +1,7 @@
 #include "app/http_front.h"
 
 #include "connectors/register_all.h"
+#include "core/log.h"
 
 namespace switchboard::app {
 
@@ -13,17 +14,32 @@ Result<std::unique_ptr<HttpFront>> HttpFront::start(const Options& options, Part
   so.address = options.http_address;
   so.port = options.http_port;
   so.max_body_bytes = options.max_body_bytes;
+  so.max_header_fields = options.max_header_fields;
+  so.max_connections = options.http_max_connections;
+  so.header_timeout = options.http_header_timeout;
+  so.read_timeout = options.http_read_timeout;
+  so.idle_timeout = options.http_idle_timeout;
   so.threads = options.http_threads;
-  front->server_ = std::make_unique<http::HttpServer>(so);
+  front->http_probe_ = std::make_unique<http::HttpProbe>(metrics);
+  front->server_ = std::make_unique<http::HttpServer>(so, front->http_probe_.get());
   if (parts.ingress) {
     SB_RETURN_IF_ERROR(connectors::registerAllConnectors(front->registry_, options.connectors));
+    connectors::IngressOptions io;
+    io.max_inflight_requests = options.max_inflight_requests;
+    io.max_inflight_bytes = options.max_inflight_bytes;
     front->ingress_ = std::make_unique<connectors::IngressHost>(producer, options.topics(), metrics,
-                                                                front->registry_);
+                                                                front->registry_, io);
     front->ingress_->attach(*front->server_);
   }
   if (parts.agent_api) {
     router::AgentApiOptions ao;
     ao.bearer_token = options.agent_api_token;
+    ao.allow_unauthenticated = options.agent_api_insecure && options.agent_api_token.empty();
+    if (ao.allow_unauthenticated) {
+      log::warn("http",
+                "--agent-api-insecure: the agent API accepts calls without a token; "
+                "keep it behind a trusted network edge");
+    }
     ao.policy = parts.policy;
     front->agent_api_ = std::make_unique<router::AgentApi>(producer, options.topics(), metrics, ao);
     front->agent_api_->attach(*front->server_);

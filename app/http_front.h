@@ -11,6 +11,7 @@
 #include "connectors/connector_registry.h"
 #include "connectors/ingress/ingress_host.h"
 #include "connectors/ingress/smtp_front.h"
+#include "core/http/http_probe.h"
 #include "core/http/http_server.h"
 #include "core/kafka/producer.h"
 #include "core/metrics/metrics_registry.h"
@@ -38,6 +39,7 @@ class HttpFront {
   void stop();
 
  private:
+  std::unique_ptr<http::HttpProbe> http_probe_;  // before server_: outlives it
   std::unique_ptr<http::HttpServer> server_;
   connectors::ConnectorRegistry registry_;
   std::unique_ptr<connectors::IngressHost> ingress_;

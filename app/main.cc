@@ -2,11 +2,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <thread>
 
 #include "app/build_info.h"
+#include "app/fault_control.h"
 #include "app/http_front.h"
 #include "app/kafka_probe.h"
 #include "app/kafka_setup.h"
@@ -48,7 +50,21 @@ int runKafka(Options& options) {
     log::error("main", s.error().describe());
     return 1;
   }
-  return waitForShutdown(nullptr);
+  std::unique_ptr<FaultControl> faults;
+  if (options.fault_control) {
+    auto started = FaultControl::start(options, embedded->mock());
+    if (!started) {
+      log::error("main", "fault control: " + started.error().describe());
+      return 1;
+    }
+    faults = std::move(*started);
+    std::printf("Fault injection listening on http://%s:%u\n", options.http_address.c_str(),
+                faults->port());
+    std::fflush(stdout);
+  }
+  int code = waitForShutdown(nullptr);
+  if (faults) faults->stop();
+  return code;
 }
 
 // up, connectors and router: the same skeleton with different parts.
@@ -65,6 +81,9 @@ int runServices(Options& options, bool with_ingress, bool with_router) {
   po.client_id = "switchboard-" + options.command;
   // Ingress answers 503 when Kafka cannot take a message within this time.
   po.delivery_timeout = std::chrono::seconds(10);
+  // The producer's own queue is the backstop behind ingress back-pressure (whose byte limit
+  // it must exceed) and bounds what the router stages and dead letters may hold.
+  po.queue_max_kbytes = std::max(po.queue_max_kbytes, 2 * options.max_inflight_bytes / 1024);
   auto producer = kafka::Producer::create(options.kafka, po, &kafka_probe);
   if (!producer) {
     log::error("main", producer.error().describe());

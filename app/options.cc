@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <yaml-cpp/yaml.h>
 
 namespace switchboard::app {
@@ -34,6 +36,21 @@ Status applyFile(const std::string& path, Options& o) {
       if (h["address"]) o.http_address = h["address"].as<std::string>();
       if (h["port"]) o.http_port = h["port"].as<uint16_t>();
       if (h["max_body_bytes"]) o.max_body_bytes = h["max_body_bytes"].as<size_t>();
+      if (h["max_header_fields"]) o.max_header_fields = h["max_header_fields"].as<size_t>();
+      if (h["max_connections"]) o.http_max_connections = h["max_connections"].as<size_t>();
+      if (h["max_inflight_requests"]) {
+        o.max_inflight_requests = h["max_inflight_requests"].as<size_t>();
+      }
+      if (h["max_inflight_bytes"]) o.max_inflight_bytes = h["max_inflight_bytes"].as<size_t>();
+      if (h["header_timeout"]) {
+        o.http_header_timeout = std::chrono::seconds(h["header_timeout"].as<int64_t>());
+      }
+      if (h["read_timeout"]) {
+        o.http_read_timeout = std::chrono::seconds(h["read_timeout"].as<int64_t>());
+      }
+      if (h["idle_timeout"]) {
+        o.http_idle_timeout = std::chrono::seconds(h["idle_timeout"].as<int64_t>());
+      }
       if (h["threads"]) {
         o.http_threads = h["threads"].as<int>();
         if (o.http_threads < 1 || o.http_threads > 64) {
@@ -93,8 +110,23 @@ Options:
   --bootstrap-file PATH       write the embedded cluster's bootstrap address here
   --http-address A            listen address (default 0.0.0.0)
   --http-port N               listen port, 0 for any (default 8080)
-  --max-body-bytes N          largest accepted request body (default 1048576)
+  --max-body-bytes N          largest accepted request body (default 1048576; 413)
+  --max-header-fields N       most header fields in one request (default 100; 431)
+  --http-header-timeout S     request line and header must arrive within S seconds of the
+                              request's first byte (default 10; 408), 0: no limit
+  --http-read-timeout S       the whole request within S seconds of its first byte
+                              (default 30; 408), 0: no limit
+  --http-idle-timeout S       close a connection with no request under way after S seconds
+                              (default 60), 0: never
   --http-threads N            HTTP I/O threads, 1..64 (default 2)
+  --http-max-connections N    open HTTP connections; one more is answered 503 and closed
+                              (default 2048; 0: no limit)
+  --max-inflight-requests N   ingress back-pressure: accepted requests awaiting Kafka; more get
+                              503 + Retry-After at once (default 1024; 0: no limit)
+  --max-inflight-bytes N      ingress back-pressure: their record bytes (default 33554432;
+                              0: no limit)
+  --agent-api-insecure        run the agent API without SWITCHBOARD_AGENT_API_TOKEN (no
+                              authentication: only behind a trusted edge); up and router
   --smtp-port N               accept mail by SMTP from a local MTA on this port (0: any;
                               default off; up and connectors only)
   --smtp-address A            SMTP listen address (default 127.0.0.1)
@@ -107,9 +139,13 @@ Options:
   --policy-reload-interval S  how often to check the policy file for changes (default 2;
                               0: never reload)
   --group-prefix P            consumer group prefix (default "switchboard-")
+  --fault-control             kafka only: serve the embedded cluster's fault injection on
+                              --http-port (tests and chaos runs; never in production)
   --config FILE               YAML file with the same settings (see docs/configuration.md)
-Environment: SWITCHBOARD_BROKERS, SWITCHBOARD_AGENT_API_TOKEN,
-             SWITCHBOARD_LOG=debug|info|warn|error
+Environment: SWITCHBOARD_BROKERS, SWITCHBOARD_AGENT_API_TOKEN (required by up and router
+             unless --agent-api-insecure), SWITCHBOARD_LOG=debug|info|warn|error,
+             SWITCHBOARD_KAFKA_PROPERTY_<NAME> (librdkafka property, '.' written '_':
+             SWITCHBOARD_KAFKA_PROPERTY_SSL_KEY_PASSWORD), SWITCHBOARD_KAFKA_SASL_PASSWORD
 Connectors (each is on when its secret is set; chat is always on):
   SMS (Twilio)       SWITCHBOARD_TWILIO_AUTH_TOKEN, SWITCHBOARD_TWILIO_PUBLIC_URL
                      (the webhook URL exactly as configured at Twilio: it is signed)
@@ -138,6 +174,11 @@ Result<Options> parseOptions(int argc, char** argv) {
   }
   if (const char* b = std::getenv("SWITCHBOARD_BROKERS")) o.kafka.brokers = b;
   if (const char* t = std::getenv("SWITCHBOARD_AGENT_API_TOKEN")) o.agent_api_token = t;
+  // Kafka secrets (sasl.password ...) from the environment, so they need no flag (visible in
+  // ps) and no file; --kafka-property still overrides them below.
+  for (auto& [name, value] : kafka::propertiesFromEnvironment(environ)) {
+    o.kafka.properties[name] = std::move(value);
+  }
   auto env = [](const char* name, std::string& into) {
     if (const char* v = std::getenv(name)) into = v;
   };
@@ -213,6 +254,29 @@ Result<Options> parseOptions(int argc, char** argv) {
     } else if (flag == "--max-body-bytes") {
       SB_ASSIGN_OR_RETURN(long long n, number());
       o.max_body_bytes = static_cast<size_t>(n);
+    } else if (flag == "--http-max-connections") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      o.http_max_connections = static_cast<size_t>(n);
+    } else if (flag == "--max-header-fields") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      o.max_header_fields = static_cast<size_t>(n);
+    } else if (flag == "--http-header-timeout") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      o.http_header_timeout = std::chrono::seconds(n);
+    } else if (flag == "--http-read-timeout") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      o.http_read_timeout = std::chrono::seconds(n);
+    } else if (flag == "--http-idle-timeout") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      o.http_idle_timeout = std::chrono::seconds(n);
+    } else if (flag == "--max-inflight-requests") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      o.max_inflight_requests = static_cast<size_t>(n);
+    } else if (flag == "--max-inflight-bytes") {
+      SB_ASSIGN_OR_RETURN(long long n, number());
+      o.max_inflight_bytes = static_cast<size_t>(n);
+    } else if (flag == "--agent-api-insecure") {
+      o.agent_api_insecure = true;
     } else if (flag == "--smtp-port") {
       SB_ASSIGN_OR_RETURN(long long n, number());
       if (n > 65535) return makeError(Errc::kInvalidArgument, "--smtp-port must be 0..65535");
@@ -220,6 +284,8 @@ Result<Options> parseOptions(int argc, char** argv) {
       smtp_flag = true;
     } else if (flag == "--smtp-address") {
       SB_ASSIGN_OR_RETURN(o.smtp_address, value());
+    } else if (flag == "--fault-control") {
+      o.fault_control = true;
     } else if (flag == "--lmtp") {
       o.lmtp = true;
     } else if (flag == "--smtp-max-message-bytes") {
@@ -257,6 +323,21 @@ Result<Options> parseOptions(int argc, char** argv) {
   if (smtp_flag && o.command != "up" && o.command != "connectors") {
     return makeError(Errc::kInvalidArgument,
                      "--smtp-port belongs to 'up' or 'connectors' (they run the ingress)");
+  }
+  if (o.fault_control && o.command != "kafka") {
+    return makeError(Errc::kInvalidArgument,
+                     "--fault-control belongs to 'kafka' (it drives the embedded cluster)");
+  }
+  // The agent API (up, router) takes presence and assignment decisions from whoever can reach
+  // it: it does not start open by accident.
+  if ((o.command == "up" || o.command == "router") && o.agent_api_token.empty() &&
+      !o.agent_api_insecure) {
+    return makeError(Errc::kInvalidArgument,
+                     "'" + o.command +
+                         "' serves the agent API, which needs a token: set "
+                         "SWITCHBOARD_AGENT_API_TOKEN (clients send 'Authorization: Bearer "
+                         "<token>'), or pass --agent-api-insecure to run it without "
+                         "authentication behind a trusted network edge");
   }
   if ((o.command == "connectors" || o.command == "router") && o.kafka.brokers.empty()) {
     return makeError(Errc::kInvalidArgument,

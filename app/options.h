@@ -26,13 +26,26 @@ struct Options {
   std::string topic_prefix = "switchboard.";
   int embedded_brokers = 1;
   std::string bootstrap_file;  // where `kafka`/`up` write the embedded bootstrap address
+  // `kafka` only: serve the mock cluster's fault injection over HTTP (tests, chaos runs).
+  bool fault_control = false;
 
   // HTTP (ingress, agent API, /metrics, probes).
   std::string http_address = "0.0.0.0";
   uint16_t http_port = 8080;
   size_t max_body_bytes = 1 << 20;
-  int http_threads = 2;         // I/O threads of the HTTP server, each with its own connections
+  size_t max_header_fields = 100;
+  size_t http_max_connections = 2048;  // open HTTP connections; one more gets 503 and is closed
+  std::chrono::seconds http_header_timeout{10};  // request line + header, from the first byte
+  std::chrono::seconds http_read_timeout{30};    // the whole request, from the first byte
+  std::chrono::seconds http_idle_timeout{60};    // a connection with no request under way
+  int http_threads = 2;  // I/O threads of the HTTP server, each with its own connections
+  // Ingress back-pressure: accepted requests awaiting Kafka, and their record bytes.
+  size_t max_inflight_requests = 1024;
+  size_t max_inflight_bytes = 32 << 20;
   std::string agent_api_token;  // SWITCHBOARD_AGENT_API_TOKEN
+  // Run the agent API without a token (--agent-api-insecure): otherwise `up` and `router`
+  // refuse to start without SWITCHBOARD_AGENT_API_TOKEN.
+  bool agent_api_insecure = false;
   // SMTP/LMTP ingress for a local MTA (off unless a port is given; `up` and `connectors`).
   std::optional<uint16_t> smtp_port;  // 0: any free port
   std::string smtp_address = "127.0.0.1";

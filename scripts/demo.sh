@@ -12,10 +12,13 @@ for _ in $(seq 1 900); do
   sleep 1
 done
 curl -sf "$base/readyz" >/dev/null || { echo "demo: switchboard is not ready at $base" >&2; exit 1; }
+# The agent API's token: the one scripts/up.sh was given, or the one it made.
+token=${SWITCHBOARD_AGENT_API_TOKEN:-$(cat .switchboard/agent-api-token 2>/dev/null || true)}
+[ -n "$token" ] || { echo "demo: no agent API token (set SWITCHBOARD_AGENT_API_TOKEN)" >&2; exit 1; }
 
 echo "+ agent alice comes online"
 curl -s -XPOST "$base/v1/agents/alice/presence" -H 'Content-Type: application/json' \
-  -d '{"presence":"available","capacities":{"chat":3}}'
+  -H "Authorization: Bearer $token" -d '{"presence":"available","capacities":{"chat":3}}'
 echo
 echo "+ a customer writes in the web chat"
 curl -s -XPOST "$base/v1/chat/messages" -H 'Content-Type: application/json' \

@@ -18,6 +18,8 @@ packages=(
   # ops checks (tests/ops): prometheus and promtool scrape and test the rules; PyYAML reads
   # the rendered Kubernetes manifests
   prometheus python3-yaml
+  # the chaos harness (tests/chaos): reads the topics and decodes the Protobuf records
+  python3-confluent-kafka python3-protobuf
 )
 # kubectl renders ops/k8s (kubectl kustomize); any kubectl already on PATH will do (a newer one
 # from another package would conflict with Debian's kubernetes-client).

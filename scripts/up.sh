@@ -5,4 +5,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh --target switchboard
+# The agent API does not start without a token: SWITCHBOARD_AGENT_API_TOKEN when set, else one
+# made on the first run and kept in .switchboard/agent-api-token (owner-only), where demo.sh and
+# the README's curl commands read it.
+if [ -z "${SWITCHBOARD_AGENT_API_TOKEN:-}" ]; then
+  token_file=.switchboard/agent-api-token
+  mkdir -p .switchboard
+  if [ ! -s "$token_file" ]; then
+    (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$token_file")
+  fi
+  SWITCHBOARD_AGENT_API_TOKEN="$(cat "$token_file")"
+  export SWITCHBOARD_AGENT_API_TOKEN
+  echo "agent API token: $token_file (send 'Authorization: Bearer <token>')"
+fi
 exec ./build/app/switchboard up --bootstrap-file .switchboard/bootstrap "$@"

@@ -22,17 +22,20 @@ constexpr size_t kMaxUserAgentBytes = 256;
 // still outstanding plus one hold for the thread that is producing them, so that a report
 // arriving before the last produce() cannot answer early. Whoever drops the count to zero
 // answers and deletes it.
+// It owns the request's admission (one slot, `bytes`) and gives it back before answering, so
+// the client's next request finds it free.
 class IngressHost::PendingRequest final : public kafka::DeliveryListener {
  public:
   PendingRequest(IngressHost& host, Bound& bound, http::Responder respond, http::Response accepted,
                  std::vector<std::string_view> notices, std::chrono::steady_clock::time_point start,
-                 size_t records)
+                 size_t records, int64_t bytes)
       : host_(host),
         bound_(bound),
         respond_(std::move(respond)),
         accepted_(std::move(accepted)),
         notices_(std::move(notices)),
         start_(start),
+        bytes_(bytes),
         outstanding_(static_cast<int64_t>(records) + 1) {
     host_.acquire();
   }
@@ -68,6 +71,7 @@ class IngressHost::PendingRequest final : public kafka::DeliveryListener {
   }
 
   void finish() {
+    host_.releaseAdmission(bytes_);
     auto elapsed = std::chrono::steady_clock::now() - start_;
     auto err = static_cast<rd_kafka_resp_err_t>(first_error_.load(std::memory_order_acquire));
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -91,9 +95,26 @@ class IngressHost::PendingRequest final : public kafka::DeliveryListener {
   // Counted only when the request is accepted: a 503 is retried and would count them twice.
   std::vector<std::string_view> notices_;
   std::chrono::steady_clock::time_point start_;
+  const int64_t bytes_;
   std::atomic<int64_t> outstanding_;
   std::atomic<int> first_error_{RD_KAFKA_RESP_ERR_NO_ERROR};
   std::string synchronous_failure_;
+};
+
+// A request slot taken by handle(): given back on every path that answers without waiting for
+// Kafka, unless handed over to a PendingRequest.
+class IngressHost::Admission {
+ public:
+  explicit Admission(IngressHost& host) : host_(&host) {}
+  ~Admission() {
+    if (host_ != nullptr) host_->releaseAdmission(0);
+  }
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+  void handOver() { host_ = nullptr; }
+
+ private:
+  IngressHost* host_;
 };
 
 // Counts the outcome of one dead letter; nobody waits for it. Deletes itself on its report.
@@ -194,8 +215,68 @@ void IngressHost::warnRateLimited(std::string_view message) {
   log::warn(kComponent, message);
 }
 
+bool IngressHost::admitRequest() {
+  const int64_t before = admitted_requests_.fetch_add(1, std::memory_order_relaxed);
+  if (options_.max_inflight_requests > 0 &&
+      before >= static_cast<int64_t>(options_.max_inflight_requests)) {
+    admitted_requests_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  // Checked before the connector's work too: while the bytes are at their limit, refusing at
+  // once spares the parse.
+  if (options_.max_inflight_bytes > 0 && admitted_bytes_.load(std::memory_order_relaxed) >=
+                                             static_cast<int64_t>(options_.max_inflight_bytes)) {
+    admitted_requests_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  probe_.inFlightRequests().Increment();
+  return true;
+}
+
+bool IngressHost::admitBytes(int64_t bytes) {
+  const int64_t before = admitted_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  if (options_.max_inflight_bytes > 0 && before > 0 &&
+      before + bytes > static_cast<int64_t>(options_.max_inflight_bytes)) {
+    admitted_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+    return false;
+  }
+  probe_.inFlightBytes().Increment(static_cast<double>(bytes));
+  return true;
+}
+
+void IngressHost::releaseAdmission(int64_t bytes) {
+  if (bytes > 0) {
+    admitted_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+    probe_.inFlightBytes().Decrement(static_cast<double>(bytes));
+  }
+  admitted_requests_.fetch_sub(1, std::memory_order_relaxed);
+  probe_.inFlightRequests().Decrement();
+}
+
+void IngressHost::overloaded(Bound& bound, std::string_view limit,
+                             std::chrono::steady_clock::time_point start,
+                             const http::Responder& respond) {
+  bound.probe.backPressure(limit, std::chrono::steady_clock::now() - start);
+  warnRateLimited(std::string(bound.connector->name()) +
+                  ": too many requests waiting for Kafka (in-flight " + std::string(limit) +
+                  " at the limit), answered 503");
+  http::Response answer = http::jsonError(503, "overloaded",
+                                          "too many requests are waiting for storage (in-flight " +
+                                              std::string(limit) + " limit); retry later");
+  answer.headers.emplace_back("Retry-After", std::to_string(options_.retry_after.count()));
+  respond(std::move(answer));
+}
+
 void IngressHost::handle(Bound& bound, http::Request&& request, http::Responder respond) {
   const auto start = std::chrono::steady_clock::now();
+  if (!admitRequest()) {
+    const bool bytes =
+        options_.max_inflight_bytes > 0 && admitted_bytes_.load(std::memory_order_relaxed) >=
+                                               static_cast<int64_t>(options_.max_inflight_bytes);
+    overloaded(bound, bytes ? "bytes" : "requests", start, respond);
+    return;
+  }
+  Admission admission(*this);
   const auto now = std::chrono::system_clock::now();
   ConnectorResult<NormalizedBatch> normalized = bound.connector->normalize(request, now);
   if (!normalized) {
@@ -230,9 +311,19 @@ void IngressHost::handle(Bound& bound, http::Request&& request, http::Responder 
     record.event_id = message.envelope().event_id();
     record.event_type = inbound_type_;
   }
+  int64_t bytes = 0;
+  for (const kafka::OutgoingRecord& record : records) {
+    bytes += static_cast<int64_t>(record.key.size() + record.value.size() + record.event_id.size() +
+                                  record.event_type.size());
+  }
+  if (!admitBytes(bytes)) {
+    overloaded(bound, "bytes", start, respond);
+    return;
+  }
 
+  admission.handOver();
   auto* pending = new PendingRequest(*this, bound, std::move(respond), std::move(batch.accepted),
-                                     std::move(batch.notices), start, records.size());
+                                     std::move(batch.notices), start, records.size(), bytes);
   for (size_t i = 0; i < records.size(); ++i) {
     Status produced = producer_.produce(records[i], pending);
     if (!produced) {

@@ -4,6 +4,10 @@
 // back successful ("accepted means durable"); the batch's notices (events recognised but not
 // routed) are counted then too. A failed produce or delivery answers 503 with
 // Retry-After: the sender retries with the same ids and the router drops what already landed.
+// Back-pressure (docs/back-pressure.md): a request that arrives while the accepted requests
+// still awaiting their reports, or their record bytes, are at IngressOptions' limit is answered
+// 503 with Retry-After at once, before its connector parses it; nothing is produced or
+// dead-lettered for it. So memory stays bounded when Kafka is slow or down.
 // A refused request answers the mapped 4xx at once, and its raw payload goes to the
 // dead-letter topic without being waited for. So does a body over the server's max_body_bytes
 // (413 body_too_large; the server hands over only its first max_dead_letter_payload_bytes).
@@ -40,6 +44,12 @@ namespace switchboard::connectors {
 struct IngressOptions {
   // Sent with every 503.
   std::chrono::seconds retry_after{5};
+  // In-flight limits (0: none): accepted requests awaiting their delivery reports, and the
+  // bytes of their records (key + value + headers) held by the producer meanwhile. A request
+  // that finds either at its limit is answered 503 at once; one request alone may exceed the
+  // byte limit (it is bounded by the server's max_body_bytes).
+  size_t max_inflight_requests = 1024;
+  size_t max_inflight_bytes = 32 << 20;
   // Dead letters keep at most this much of a refused body (records must stay under the
   // broker's message.max.bytes); the original size goes in the "payload_bytes" attribute.
   size_t max_dead_letter_payload_bytes = 256 << 10;
@@ -69,6 +79,9 @@ class IngressHost {
 
   // Delivery reports the host still waits for (accepted requests and dead letters).
   int64_t inFlight() const { return in_flight_.load(std::memory_order_acquire); }
+  // Requests counted against the in-flight limits, and their bytes.
+  int64_t admittedRequests() const { return admitted_requests_.load(std::memory_order_relaxed); }
+  int64_t admittedBytes() const { return admitted_bytes_.load(std::memory_order_relaxed); }
 
  private:
   struct Bound {
@@ -78,6 +91,7 @@ class IngressHost {
   };
   class PendingRequest;
   class DeadLetterDelivery;
+  class Admission;
 
   void handle(Bound& bound, http::Request&& request, http::Responder respond);
   // A body over the server's limit: `request.body` is its first bytes, `body_bytes` its size.
@@ -89,6 +103,14 @@ class IngressHost {
   // `payload_bytes`: the size of the original body, when request.body is already a prefix.
   void produceDeadLetter(Bound& bound, http::Request&& request, const Rejection& rejection,
                          std::chrono::system_clock::time_point now, size_t payload_bytes);
+  // The in-flight limits. admitRequest() takes a request slot, admitBytes() adds the records'
+  // bytes; false (and nothing taken) at the limit. releaseAdmission() gives both back.
+  bool admitRequest();
+  bool admitBytes(int64_t bytes);
+  void releaseAdmission(int64_t bytes);
+  // The immediate 503 of a request refused by the in-flight limit `limit`.
+  void overloaded(Bound& bound, std::string_view limit, std::chrono::steady_clock::time_point start,
+                  const http::Responder& respond);
   void acquire() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   // The last access to the host by a finished listener.
   void release() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
@@ -104,6 +126,8 @@ class IngressHost {
   std::vector<std::unique_ptr<Bound>> bound_;      // stable addresses: captured by routes
   std::unique_ptr<ChatWebSocket> chat_websocket_;  // when the chat connector is enabled
   std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> admitted_requests_{0};
+  std::atomic<int64_t> admitted_bytes_{0};
   std::atomic<int64_t> next_warning_ns_{0};
 };
 

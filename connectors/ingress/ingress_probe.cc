@@ -40,7 +40,24 @@ IngressProbe::IngressProbe(metrics::MetricsRegistry& registry)
       dead_letter_failures_(prometheus::BuildCounter()
                                 .Name("switchboard_dead_letter_failures_total")
                                 .Help("Dead letters that could not be written, by source")
-                                .Register(registry.registry())) {}
+                                .Register(registry.registry())),
+      backpressure_(prometheus::BuildCounter()
+                        .Name("switchboard_ingress_backpressure_total")
+                        .Help("Ingress requests answered 503 at once because the requests or "
+                              "bytes awaiting Kafka were at their limit, by channel and limit")
+                        .Register(registry.registry())),
+      inflight_requests_(prometheus::BuildGauge()
+                             .Name("switchboard_ingress_inflight_requests")
+                             .Help("Accepted ingress requests waiting for their Kafka delivery "
+                                   "reports (limit: --max-inflight-requests)")
+                             .Register(registry.registry())
+                             .Add({})),
+      inflight_bytes_(prometheus::BuildGauge()
+                          .Name("switchboard_ingress_inflight_bytes")
+                          .Help("Record bytes of the ingress requests waiting for their Kafka "
+                                "delivery reports (limit: --max-inflight-bytes)")
+                          .Register(registry.registry())
+                          .Add({})) {}
 
 IngressProbe::ChannelProbe IngressProbe::channel(std::string_view channel,
                                                  std::string_view dead_letter_source) {
@@ -52,6 +69,9 @@ IngressProbe::ChannelProbe IngressProbe::channel(std::string_view channel,
   probe.unavailable_ = &requests_.Add({{"channel", probe.channel_}, {"outcome", "unavailable"}});
   probe.duration_ = &duration_.Add({{"channel", probe.channel_}}, durationBuckets());
   probe.dead_letter_failures_ = &dead_letter_failures_.Add({{"source", probe.source_}});
+  probe.backpressure_requests_ =
+      &backpressure_.Add({{"channel", probe.channel_}, {"limit", "requests"}});
+  probe.backpressure_bytes_ = &backpressure_.Add({{"channel", probe.channel_}, {"limit", "bytes"}});
   probe.rejects_ = &rejects_;
   probe.notices_ = &notices_;
   probe.dead_letters_ = &dead_letters_;
@@ -70,6 +90,12 @@ void IngressProbe::ChannelProbe::requestRejected(std::string_view reason, Durati
 }
 
 void IngressProbe::ChannelProbe::kafkaUnavailable(Duration elapsed) {
+  unavailable_->Increment();
+  duration_->Observe(seconds(elapsed));
+}
+
+void IngressProbe::ChannelProbe::backPressure(std::string_view limit, Duration elapsed) {
+  (limit == "bytes" ? backpressure_bytes_ : backpressure_requests_)->Increment();
   unavailable_->Increment();
   duration_->Observe(seconds(elapsed));
 }

@@ -6,6 +6,12 @@
 // fixed set; never ids. Thread-safe (prometheus-cpp counters are atomic).
 //
 //   switchboard_ingress_requests_total{channel,outcome}      accepted|rejected|unavailable
+//                                                            (unavailable includes the next)
+//   switchboard_ingress_backpressure_total{channel,limit}    503 at once: requests|bytes in
+//                                                            flight at their limit
+//   switchboard_ingress_inflight_requests, _inflight_bytes   gauges: accepted requests (and
+//                                                            their record bytes) awaiting
+//                                                            their delivery reports
 //   switchboard_ingress_rejects_total{channel,reason}
 //   switchboard_ingress_notices_total{channel,kind}          recognised, not routed (echo ...)
 //   switchboard_ingress_request_duration_seconds{channel}    histogram, request to answer
@@ -20,6 +26,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 
 #include "core/metrics/metrics_registry.h"
@@ -36,6 +43,8 @@ class IngressProbe {
     void requestAccepted(Duration elapsed);
     void requestRejected(std::string_view reason, Duration elapsed);
     void kafkaUnavailable(Duration elapsed);
+    // Refused at once because the in-flight limit `limit` ("requests" or "bytes") was reached.
+    void backPressure(std::string_view limit, Duration elapsed);
     // The notices of one accepted request (NormalizedBatch::notices), one count each.
     void noticesAccepted(std::span<const std::string_view> kinds);
     // A bug: a connector produced something the host cannot route. Counted as rejected.
@@ -51,6 +60,8 @@ class IngressProbe {
     prometheus::Counter* rejected_ = nullptr;
     prometheus::Counter* unavailable_ = nullptr;
     prometheus::Counter* dead_letter_failures_ = nullptr;
+    prometheus::Counter* backpressure_requests_ = nullptr;
+    prometheus::Counter* backpressure_bytes_ = nullptr;
     prometheus::Histogram* duration_ = nullptr;
     prometheus::Family<prometheus::Counter>* rejects_ = nullptr;
     prometheus::Family<prometheus::Counter>* notices_ = nullptr;
@@ -63,6 +74,10 @@ class IngressProbe {
   // dead-letter series.
   ChannelProbe channel(std::string_view channel, std::string_view dead_letter_source);
 
+  // The in-flight gauges (all channels together), moved as requests start and finish waiting.
+  prometheus::Gauge& inFlightRequests() { return inflight_requests_; }
+  prometheus::Gauge& inFlightBytes() { return inflight_bytes_; }
+
  private:
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& rejects_;
@@ -70,6 +85,9 @@ class IngressProbe {
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Family<prometheus::Counter>& dead_letter_failures_;
+  prometheus::Family<prometheus::Counter>& backpressure_;
+  prometheus::Gauge& inflight_requests_;
+  prometheus::Gauge& inflight_bytes_;
 };
 
 }  // namespace switchboard::connectors

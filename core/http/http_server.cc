@@ -3,11 +3,14 @@
 //            thread, the acceptor and the shutdown state. Sessions hold it by shared_ptr, so a
 //            Responder kept by a handler after the server is gone still points at a live
 //            io_context.
-//   Session  one connection, on the io_context it was accepted onto (round robin). Each
+//   Session  one connection, on the io_context it was accepted onto (round robin), unless
+//            max_connections are open (then a canned 503 and close). Each
 //            io_context is run by exactly one thread, so a connection's handlers never run
 //            concurrently without a strand, and the threads share no scheduler lock. Reads one
 //            request, hands it to a handler, writes the answer, then reads the next one: answers
-//            leave in request order. Parser, buffer and response are reused across requests.
+//            leave in request order. Between requests it waits for the socket to be readable
+//            (idle_timeout); the header and read timeouts count from then. Parser, buffer and
+//            response are reused across requests.
 //   Responder  a copyable function holding the session; it posts the answer onto the
 //            session's io_context. After stop() has given up waiting (Core::closed) it posts
 //            nothing.
@@ -72,6 +75,14 @@ constexpr std::string_view kServerName = "switchboard";
 constexpr std::chrono::milliseconds kMaxLinger{2000};
 // Pause before accepting again after an accept error such as EMFILE, instead of spinning.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+// A connection's read buffer is shrunk back to this between requests, so that connections kept
+// alive after a large request do not each keep its size.
+constexpr size_t kIdleBufferBytes = 16 << 10;
+// The whole answer to a connection over max_connections, written before anything is read.
+constexpr std::string_view kTooManyConnections =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: switchboard\r\nContent-Type: application/json\r\n"
+    "Retry-After: 1\r\nConnection: close\r\nContent-Length: 78\r\n\r\n"
+    R"({"error":{"code":"unavailable","message":"too many connections; retry later"}})";
 
 using BeastRequest = beast_http::request<beast_http::string_body>;
 
@@ -105,8 +116,9 @@ struct WebSocketRoute {
 
 class Core : public std::enable_shared_from_this<Core> {
  public:
-  explicit Core(ServerOptions server_options)
+  Core(ServerOptions server_options, HttpProbe* http_probe)
       : options(std::move(server_options)),
+        probe(http_probe),
         contexts(makeContexts(options.threads)),
         acceptor(contexts.front()->get_executor()),
         accept_retry(acceptor.get_executor()) {}
@@ -175,9 +187,18 @@ class Core : public std::enable_shared_from_this<Core> {
   // Returns false once the server is stopping: the caller then drops the connection.
   bool registerSession(const std::shared_ptr<Connection>& session);
   void deregisterSession(const Connection* session);
+  size_t sessionCount() {
+    std::lock_guard lock(mu_);
+    return sessions_.size();
+  }
   std::vector<std::shared_ptr<Connection>> liveSessions();
 
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  void refused(Refusal refusal) const {
+    if (probe != nullptr) {
+      probe->refused(refusal);
+    }
+  }
   void beginStopping() {
     std::lock_guard lock(mu_);
     stopping_.store(true, std::memory_order_release);
@@ -221,6 +242,7 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   const ServerOptions options;
+  HttpProbe* const probe;  // may be null
   // One per I/O thread, each run by that thread alone (concurrency hint 1). Declared before the
   // I/O objects that use them, so they are destroyed after them.
   const std::vector<std::unique_ptr<asio::io_context>> contexts;
@@ -239,6 +261,8 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   void onAccept(const error_code& ec, tcp::socket socket);
+  // Over max_connections: a canned 503, then close, without reading the request.
+  void refuseConnection(tcp::socket socket);
 
   size_t next_context_ = 0;  // on the acceptor's thread
   std::map<std::string, PathRoutes> routes_;
@@ -368,6 +392,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     std::atomic<bool> answered_{false};
   };
 
+  // Waits for the next request's first byte under the idle timeout (pipelined bytes already
+  // buffered start it at once); the header and read timeouts count from that byte, so a
+  // connection kept alive for a while still gets the whole read_timeout for its request.
   void doRead() {
     if (phase_ == Phase::kClosed) {
       return;
@@ -376,15 +403,52 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       close();
       return;
     }
+    phase_ = Phase::kReading;
+    if (buffer_.size() > 0) {
+      startRequest();
+      return;
+    }
+    if (buffer_.capacity() > kIdleBufferBytes) {
+      buffer_.shrink_to_fit();
+    }
+    armDeadline(core_->options.idle_timeout);
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](const error_code& ec) { self->onReadable(ec); });
+  }
+
+  void onReadable(const error_code& ec) {
+    const bool timed_out = timed_out_;
+    disarmDeadline();
+    if (phase_ == Phase::kClosed) {
+      return;
+    }
+    if (timed_out || ec || core_->stopping()) {
+      close();  // idle for too long, or the server is stopping: nothing to answer
+      return;
+    }
+    startRequest();  // bytes (or the peer's FIN, which the read then reports) are there
+  }
+
+  // The earliest positive one of the two limits, or zero (no limit).
+  static std::chrono::milliseconds earliest(std::chrono::milliseconds a,
+                                            std::chrono::milliseconds b) {
+    const auto zero = std::chrono::milliseconds::zero();
+    if (a <= zero) {
+      return b;
+    }
+    return b <= zero ? a : std::min(a, b);
+  }
+
+  void startRequest() {
     const ServerOptions& options = core_->options;
+    request_started_ = Clock::now();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<size_t>(options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     // No body limit while the header is read: a declared Content-Length over the limit is
     // recognised in onHeader(), where the route can still claim the request.
     parser_->body_limit(boost::none);
-    phase_ = Phase::kReading;
-    armDeadline(options.read_timeout);
+    armDeadline(earliest(options.header_timeout, options.read_timeout));
     beast_http::async_read_header(
         socket_, buffer_, *parser_,
         [self = shared_from_this()](const error_code& ec, size_t) { self->onHeader(ec); });
@@ -407,7 +471,28 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       onRead(ec);
       return;
     }
-    const size_t max_body = core_->options.max_body_bytes;
+    const ServerOptions& options = core_->options;
+    if (options.max_header_fields > 0) {
+      const auto& message = parser_->get();
+      if (static_cast<size_t>(std::distance(message.begin(), message.end())) >
+          options.max_header_fields) {
+        disarmDeadline();
+        request_version_ = message.version();
+        request_keep_alive_ = false;
+        core_->refused(Refusal::kTooManyHeaderFields);
+        writeResponse(jsonError(431, errcName(Errc::kTooLarge),
+                                "request has more than " +
+                                    std::to_string(options.max_header_fields) + " header fields"));
+        return;
+      }
+    }
+    // The body gets what is left of read_timeout, counted from the request's first byte.
+    if (options.read_timeout > std::chrono::milliseconds::zero()) {
+      armDeadlineAt(request_started_ + options.read_timeout);
+    } else {
+      disarmDeadline();
+    }
+    const size_t max_body = options.max_body_bytes;
     const boost::optional<std::uint64_t> declared = parser_->content_length();
     if (declared && *declared > max_body) {
       if (const OversizeRoute* oversize = oversizeRoute()) {
@@ -488,6 +573,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     request_keep_alive_ = false;
     if (timed_out) {
       if (parser_->got_some() || buffer_.size() > 0) {
+        core_->refused(Refusal::kTimeout);
         writeResponse(jsonError(408, errcName(Errc::kTimeout), "request not received in time"));
       } else {
         close();  // an idle keep-alive connection: nothing to answer
@@ -500,16 +586,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         handleOversize(*oversize);
         return;
       }
+      core_->refused(Refusal::kBodyTooLarge);
       writeResponse(jsonError(
           413, errcName(Errc::kTooLarge),
           "request body exceeds " + std::to_string(core_->options.max_body_bytes) + " bytes"));
     } else if (ec == beast_http::error::header_limit) {
+      core_->refused(Refusal::kHeaderTooLarge);
       writeResponse(jsonError(
           431, errcName(Errc::kTooLarge),
           "request headers exceed " + std::to_string(core_->options.max_header_bytes) + " bytes"));
     } else if (ec == beast_http::error::end_of_stream || ec == beast_http::error::partial_message) {
       close();  // the client went away
     } else if (isHttpProtocolError(ec)) {
+      core_->refused(Refusal::kMalformed);
       writeResponse(jsonError(400, errcName(Errc::kMalformedInput), "malformed HTTP request"));
     } else {
       if (ec != asio::error::operation_aborted) {
@@ -680,12 +769,17 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // it fires early, waits again for the rest. A keep-alive request then costs no timer
   // operation, instead of a cancellation and a new wait for each read and write.
   void armDeadline(std::chrono::milliseconds timeout) {
-    timed_out_ = false;
     if (timeout <= std::chrono::milliseconds::zero()) {
+      timed_out_ = false;
       deadline_at_ = Clock::time_point::max();  // no limit configured
       return;
     }
-    deadline_at_ = Clock::now() + timeout;
+    armDeadlineAt(Clock::now() + timeout);
+  }
+
+  void armDeadlineAt(Clock::time_point at) {
+    timed_out_ = false;
+    deadline_at_ = at;
     if (!deadline_waiting_ || deadline_.expiry() > deadline_at_) {
       waitForDeadline();
     }
@@ -737,6 +831,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   size_t oversize_body_bytes_ = 0;
   unsigned request_version_ = 11;
   bool request_keep_alive_ = false;
+  Clock::time_point request_started_;                         // the request's first byte
   Clock::time_point deadline_at_ = Clock::time_point::max();  // max: disarmed
   bool deadline_waiting_ = false;                             // a wait of deadline_ is in flight
   uint64_t deadline_generation_ = 0;
@@ -1109,11 +1204,28 @@ void Core::onAccept(const error_code& ec, tcp::socket socket) {
     });
     return;
   }
+  if (options.max_connections > 0 && sessionCount() >= options.max_connections) {
+    refuseConnection(std::move(socket));
+    doAccept();
+    return;
+  }
   auto session = std::make_shared<Session>(shared_from_this(), std::move(socket));
   if (registerSession(session)) {
     session->start();
   }
   doAccept();
+}
+
+void Core::refuseConnection(tcp::socket socket) {
+  refused(Refusal::kTooManyConnections);
+  auto refused_socket = std::make_shared<tcp::socket>(std::move(socket));
+  // A few bytes into an empty send buffer: the write completes at once.
+  asio::async_write(*refused_socket, asio::buffer(kTooManyConnections),
+                    [refused_socket](const error_code&, size_t) {
+                      error_code ignored;
+                      refused_socket->shutdown(tcp::socket::shutdown_both, ignored);
+                      refused_socket->close(ignored);
+                    });
 }
 
 bool Core::registerSession(const std::shared_ptr<Connection>& session) {
@@ -1155,7 +1267,8 @@ std::vector<std::shared_ptr<Connection>> Core::liveSessions() {
 
 class HttpServer::Impl {
  public:
-  explicit Impl(ServerOptions options) : core_(std::make_shared<Core>(std::move(options))) {}
+  Impl(ServerOptions options, HttpProbe* probe)
+      : core_(std::make_shared<Core>(std::move(options), probe)) {}
 
   ~Impl() { stop(); }
 
@@ -1297,7 +1410,8 @@ class HttpServer::Impl {
   std::vector<std::thread> threads_;
 };
 
-HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+HttpServer::HttpServer(ServerOptions options, HttpProbe* probe)
+    : impl_(std::make_unique<Impl>(std::move(options), probe)) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -1,6 +1,8 @@
 // HTTP/1.1 server on Boost.Beast for ingress, APIs, /metrics and probes. Routes are exact
 // (method, path) pairs, or path prefixes ending in '/'. Limits protect the process: body size
-// (413), header size (431), read time (408); unknown paths 404, wrong method 405.
+// (413), header size and header field count (431), header and whole-request read time (408),
+// idle keep-alive time (closed); unknown paths 404, wrong method 405. Each refusal is counted
+// by the optional HttpProbe (http_probe.h).
 // WebSocket routes (routeWebSocket, see websocket.h) take over the connection after the upgrade.
 // A route may also claim requests whose body is too large (onOversize), to count and record
 // them itself; otherwise the server answers those 413 on its own.
@@ -18,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "core/http/http_probe.h"
 #include "core/http/http_types.h"
 #include "core/http/websocket.h"
 #include "core/result.h"
@@ -28,11 +31,22 @@ struct ServerOptions {
   std::string address = "0.0.0.0";
   uint16_t port = 8080;  // 0: any free port, see HttpServer::port()
   int threads = 1;       // I/O threads; each serves its share of the connections (round robin)
+  // Open connections (plain and WebSocket). Each may hold a request of up to max_body_bytes
+  // while reading it, so this times max_body_bytes bounds the memory of requests being read.
+  // One more is answered 503 with Retry-After and closed at once. 0: no limit.
+  size_t max_connections = 2048;
   size_t max_body_bytes = 1 << 20;
-  size_t max_header_bytes = 16 << 10;
-  // A whole request must arrive within this (408 or close); it also bounds writing an answer.
-  // Zero or less: no limit.
+  size_t max_header_bytes = 16 << 10;  // request line and header fields together (431)
+  size_t max_header_fields = 100;      // header fields in one request (431); 0: no limit
+  // The time limits below count from the request's first byte; zero or less: no limit.
+  // The request line and header must arrive within this (408): a slow-header client.
+  std::chrono::milliseconds header_timeout{10000};
+  // The whole request, header and body, must arrive within this (408); it also bounds writing
+  // an answer.
   std::chrono::milliseconds read_timeout{30000};
+  // A connection with no request under way (new, or kept alive after an answer) is closed
+  // without an answer once it has sent nothing for this long.
+  std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds drain_timeout{5000};  // stop() waits this long for answers
 };
 
@@ -46,7 +60,8 @@ using OversizeHandler =
 
 class HttpServer {
  public:
-  explicit HttpServer(ServerOptions options);
+  // `probe`, when given, must outlive the server.
+  explicit HttpServer(ServerOptions options, HttpProbe* probe = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -1,5 +1,7 @@
 #include "core/kafka/kafka_settings.h"
 
+#include <cctype>
+#include <optional>
 #include <string>
 
 namespace switchboard::kafka {
@@ -29,6 +31,29 @@ Result<ConfPtr> makeConf(const KafkaSettings& settings,
   }
   SB_RETURN_IF_ERROR(setAll(conf.get(), overrides));
   return conf;
+}
+
+std::map<std::string, std::string> propertiesFromEnvironment(const char* const* envp) {
+  std::map<std::string, std::string> properties;
+  std::optional<std::string> sasl_password;
+  for (const char* const* entry = envp; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const size_t eq = text.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view name = text.substr(0, eq);
+    const std::string_view value = text.substr(eq + 1);
+    if (name == kSaslPasswordEnv) {
+      sasl_password = std::string(value);
+    } else if (name.starts_with(kPropertyEnvPrefix) && name.size() > kPropertyEnvPrefix.size()) {
+      std::string property(name.substr(kPropertyEnvPrefix.size()));
+      for (char& c : property) {
+        c = c == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      properties[property] = std::string(value);
+    }
+  }
+  if (sasl_password) properties["sasl.password"] = std::move(*sasl_password);
+  return properties;
 }
 
 Error kafkaError(rd_kafka_resp_err_t err, std::string_view context) {

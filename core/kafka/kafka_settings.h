@@ -1,5 +1,7 @@
 // How to reach Kafka: bootstrap servers plus librdkafka properties passed through verbatim
-// (security.protocol, ssl.*, sasl.* ...), so that TLS and SASL need no code here.
+// (security.protocol, ssl.*, sasl.* ...), so that TLS and SASL need no code here. Secrets
+// (sasl.password, ssl.key.password ...) can come from the environment
+// (propertiesFromEnvironment()), so that they never appear on a command line.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -7,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 
@@ -33,6 +36,18 @@ using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 Result<ConfPtr> makeConf(const KafkaSettings& settings,
                          const std::map<std::string, std::string>& defaults,
                          const std::map<std::string, std::string>& overrides = {});
+
+// librdkafka properties named by environment variables, from an `environ`-style array
+// (NAME=VALUE entries, null-terminated):
+//   SWITCHBOARD_KAFKA_PROPERTY_<NAME>=V  property <NAME> lower-cased with '_' read as '.'
+//                                        (..._SASL_PASSWORD → sasl.password; librdkafka
+//                                        property names have no '_')
+//   SWITCHBOARD_KAFKA_SASL_PASSWORD=V    shorthand for sasl.password
+// The shorthand wins over the generic form. Unknown names are left to makeConf() to refuse.
+std::map<std::string, std::string> propertiesFromEnvironment(const char* const* envp);
+
+inline constexpr std::string_view kPropertyEnvPrefix = "SWITCHBOARD_KAFKA_PROPERTY_";
+inline constexpr std::string_view kSaslPasswordEnv = "SWITCHBOARD_KAFKA_SASL_PASSWORD";
 
 // Maps a librdkafka error to a project error; transient broker trouble is retryable.
 Error kafkaError(rd_kafka_resp_err_t err, std::string_view context);

@@ -22,7 +22,8 @@ Result<std::unique_ptr<Producer>> Producer::create(const KafkaSettings& settings
       {"linger.ms", std::to_string(options.linger.count())},
       {"partitioner", "murmur2_random"},
       {"compression.type", options.compression},
-      {"queue.buffering.max.messages", "200000"},
+      {"queue.buffering.max.messages", std::to_string(options.queue_max_messages)},
+      {"queue.buffering.max.kbytes", std::to_string(options.queue_max_kbytes)},
   };
   // Durability guarantees are not the operator's to weaken: applied last.
   std::map<std::string, std::string> fixed = options.overrides;

@@ -48,6 +48,13 @@ struct ProducerOptions {
   // than it saves. The operator's properties (compression.type, linger.ms) override both.
   std::string compression = "none";
   std::string client_id = "switchboard";
+  // librdkafka's local queue of records not yet acknowledged (queue.buffering.max.kbytes and
+  // .messages): beyond it produce() fails at once with kBackPressure instead of buffering. The
+  // ingress host keeps its own, smaller in-flight limit (ingress_host.h) in front of this one,
+  // which bounds everything else sharing the producer (router stages, dead letters). librdkafka
+  // would allow 1 GiB; operator properties override both.
+  size_t queue_max_kbytes = 128 << 10;
+  size_t queue_max_messages = 200000;
   std::map<std::string, std::string> overrides;
 };
 

@@ -390,7 +390,7 @@ void AgentApi::attach(http::HttpServer& server) {
 }
 
 bool AgentApi::authorized(const http::Request& request) const {
-  if (token_digest_.empty()) return true;
+  if (token_digest_.empty()) return options_.allow_unauthenticated;
   std::optional<std::string_view> header = request.header("Authorization");
   if (!header) return false;
   std::string_view value = *header;

@@ -21,8 +21,9 @@
 // event id is derived from it, so a helpdesk that retries with the same request_id produces the
 // same event. A legacy "pool_id" is still accepted and copied onto the event, but no longer
 // chooses the key (pool membership comes from the routing policy). With a policy holder
-// configured, a domain the policy does not have is refused (400). With a bearer token
-// configured, every call needs `Authorization: Bearer <token>` (401 otherwise).
+// configured, a domain the policy does not have is refused (400). Every call needs
+// `Authorization: Bearer <token>` (401 otherwise; compared in constant time); without a token
+// configured every call is refused, unless `allow_unauthenticated` says otherwise.
 //
 // Lifecycle: construct after the producer (and the policy holder, if any), attach() before the
 // server starts, stop the server before destroying the API; the destructor waits for
@@ -49,8 +50,10 @@
 namespace switchboard::router {
 
 struct AgentApiOptions {
-  // Empty: no authentication (only behind a trusted network edge).
+  // The token every call must present. Empty: every call is refused (401), unless
+  // allow_unauthenticated (only behind a trusted network edge; `--agent-api-insecure`).
   std::string bearer_token;
+  bool allow_unauthenticated = false;
   // The dispatch domain of events whose body names none.
   std::string default_domain = "default";
   std::chrono::seconds retry_after{5};

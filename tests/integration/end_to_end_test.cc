@@ -31,6 +31,8 @@ using testing::httpPort;
 
 constexpr int32_t kPartitions = 2;
 constexpr char kHost[] = "127.0.0.1";
+constexpr char kAgentToken[] = "e2e-agent-token";
+const testing::HttpHeaders kAgentAuth = {{"Authorization", std::string("Bearer ") + kAgentToken}};
 const std::string kAssignments = "switchboard.assignments.v1";
 const std::string kDeadLetters = "switchboard.dead-letters.v1";
 const std::string kWorkItems = "switchboard.work-items.v1";
@@ -50,8 +52,9 @@ class EndToEndTest : public ::testing::Test {
 
   std::unique_ptr<ChildProcess> spawn(const std::string& name, std::vector<std::string> args) {
     args.insert(args.begin(), SWITCHBOARD_BINARY);
-    return std::make_unique<ChildProcess>(args, std::map<std::string, std::string>{},
-                                          (dir_ / (name + ".log")).string());
+    return std::make_unique<ChildProcess>(
+        args, std::map<std::string, std::string>{{"SWITCHBOARD_AGENT_API_TOKEN", kAgentToken}},
+        (dir_ / (name + ".log")).string());
   }
 
   std::string readBootstrap() { return testing::readBootstrapFile(dir_ / "bootstrap"); }
@@ -78,7 +81,8 @@ class EndToEndTest : public ::testing::Test {
                     const kafka::KafkaSettings& kafka) {
     auto agent = HttpClient::post(kHost, agent_port, "/v1/agents/alice/presence",
                                   R"({"presence":"available","capacities":{"chat":3},)"
-                                  R"("display_name":"Alice"})");
+                                  R"("display_name":"Alice"})",
+                                  kAgentAuth);
     ASSERT_TRUE(agent) << agent.error().describe();
     ASSERT_EQ(agent->status, 202) << agent->body;
 
@@ -172,6 +176,22 @@ class EndToEndTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
+// `up` and `router` serve the agent API: without its token they refuse to start, and say how.
+TEST_F(EndToEndTest, AgentApiDoesNotStartWithoutAToken) {
+  for (const std::string command : {"up", "router"}) {
+    ChildProcess process({SWITCHBOARD_BINARY, command, "--brokers", "127.0.0.1:1", "--http-port",
+                          "0", "--state-dir", (dir_ / "state").string()},
+                         {{"SWITCHBOARD_AGENT_API_TOKEN", ""}},
+                         (dir_ / (command + "-no-token.log")).string());
+    auto status = process.waitExit(std::chrono::seconds(30));
+    ASSERT_TRUE(status.has_value()) << command << " kept running:\n" << process.log();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 2) << process.log();
+    EXPECT_NE(process.log().find("SWITCHBOARD_AGENT_API_TOKEN"), std::string::npos)
+        << process.log();
+    EXPECT_NE(process.log().find("--agent-api-insecure"), std::string::npos) << process.log();
+  }
+}
+
 TEST_F(EndToEndTest, UpRoutesAChatMessageToAnAnnouncedAgent) {
   auto up = spawn("up", {"up", "--http-address", kHost, "--http-port", "0", "--partitions",
                          std::to_string(kPartitions), "--state-dir", (dir_ / "state").string(),
@@ -250,7 +270,7 @@ TEST_F(EndToEndTest, EachStageCanRunInItsOwnProcess) {
   }
 
   auto agent = HttpClient::post(kHost, ports[2], "/v1/agents/alice/presence",
-                                R"({"presence":"available","capacities":{"chat":3}})");
+                                R"({"presence":"available","capacities":{"chat":3}})", kAgentAuth);
   ASSERT_TRUE(agent);
   ASSERT_EQ(agent->status, 202) << agent->body;
   auto accepted = HttpClient::post(kHost, ingress_port, "/v1/chat/messages",

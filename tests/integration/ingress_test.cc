@@ -1,12 +1,14 @@
 // The ingress host and the agent API over real HTTP against the embedded Kafka cluster:
 // accepted means the record is on its topic; refused input is answered 4xx and dead-lettered
-// raw; Kafka trouble is answered 503 with Retry-After.
+// raw; Kafka trouble is answered 503 with Retry-After, at once when the in-flight limits are
+// reached (back-pressure); the agent API requires its bearer token.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <optional>
 #include <set>
@@ -57,9 +59,14 @@ struct Record {
   std::string event_type;
 };
 
+constexpr char kAgentToken[] = "ingress-test-agent-token";
+
 struct StackOptions {
   std::chrono::milliseconds delivery_timeout{30000};
-  std::string bearer_token;
+  std::string bearer_token = kAgentToken;
+  bool allow_unauthenticated = false;
+  size_t max_inflight_requests = 1024;
+  size_t max_inflight_bytes = 32 << 20;
   // Registered in addition to registerAllConnectors().
   std::optional<connectors::meta::MetaSettings> meta;
 };
@@ -130,9 +137,14 @@ class IngressTest : public ::testing::Test {
       auto registered = connectors::meta::registerMetaConnector(registry_, *options.meta);
       ASSERT_TRUE(registered.has_value()) << registered.error().describe();
     }
-    host_ = std::make_unique<connectors::IngressHost>(*producer_, topics_, metrics_, registry_);
+    connectors::IngressOptions ingress_options;
+    ingress_options.max_inflight_requests = options.max_inflight_requests;
+    ingress_options.max_inflight_bytes = options.max_inflight_bytes;
+    host_ = std::make_unique<connectors::IngressHost>(*producer_, topics_, metrics_, registry_,
+                                                      ingress_options);
     router::AgentApiOptions agent_options;
     agent_options.bearer_token = options.bearer_token;
+    agent_options.allow_unauthenticated = options.allow_unauthenticated;
     agents_ = std::make_unique<router::AgentApi>(*producer_, topics_, metrics_, agent_options);
 
     http::ServerOptions server_options;
@@ -141,6 +153,9 @@ class IngressTest : public ::testing::Test {
     server_ = std::make_unique<http::HttpServer>(server_options);
     host_->attach(*server_);
     agents_->attach(*server_);
+    server_->route("GET", "/metrics", [this](http::Request&&, http::Responder respond) {
+      respond({.status = 200, .content_type = "text/plain", .body = metrics_.render()});
+    });
     auto started = server_->start();
     ASSERT_TRUE(started.has_value()) << started.error().describe();
     port_ = server_->port();
@@ -159,6 +174,11 @@ class IngressTest : public ::testing::Test {
   Result<HttpResponse> post(std::string_view path, std::string_view body,
                             const HttpHeaders& headers = {}) {
     return HttpClient::post(kLocalhost, port_, path, body, headers);
+  }
+
+  // A call to the agent API with the stack's token.
+  Result<HttpResponse> agentPost(std::string_view path, std::string_view body) {
+    return post(path, body, {{"Authorization", std::string("Bearer ") + kAgentToken}});
   }
 
   // Everything currently on one partition, read at once (no waiting).
@@ -453,7 +473,8 @@ TEST_F(IngressTest, MetaWebhookProducesOneRecordPerMessageAndCountsNotices) {
 
 TEST_F(IngressTest, AgentPresenceBecomesAnAgentEvent) {
   start();
-  auto response = post("/v1/agents/alice/presence", R"({"domain":"support","presence":"available",
+  auto response =
+      agentPost("/v1/agents/alice/presence", R"({"domain":"support","presence":"available",
       "capacities":{"chat":3,"email":5},"skills":["en","billing"],"display_name":"Alice"})");
   ASSERT_TRUE(response.has_value()) << response.error().describe();
   ASSERT_EQ(response->status, 202) << response->body;
@@ -494,8 +515,8 @@ TEST_F(IngressTest, AgentPresenceBecomesAnAgentEvent) {
 TEST_F(IngressTest, AgentCompleteUsesDefaultDomainAndRequestId) {
   start();
   const std::string body = R"({"work_item_id":"wi-7","request_id":"r-1"})";
-  auto first = post("/v1/agents/bob/complete", body);
-  auto retry = post("/v1/agents/bob/complete", body);
+  auto first = agentPost("/v1/agents/bob/complete", body);
+  auto retry = agentPost("/v1/agents/bob/complete", body);
   ASSERT_TRUE(first.has_value() && retry.has_value());
   ASSERT_EQ(first->status, 202) << first->body;
   ASSERT_EQ(retry->status, 202) << retry->body;
@@ -515,8 +536,8 @@ TEST_F(IngressTest, AgentCompleteUsesDefaultDomainAndRequestId) {
   EXPECT_EQ(records[1].event_id, event_id);
 
   // Without request_id every call is a new event.
-  auto a = post("/v1/agents/bob/complete", R"({"work_item_id":"wi-8"})");
-  auto b = post("/v1/agents/bob/complete", R"({"work_item_id":"wi-8"})");
+  auto a = agentPost("/v1/agents/bob/complete", R"({"work_item_id":"wi-8"})");
+  auto b = agentPost("/v1/agents/bob/complete", R"({"work_item_id":"wi-8"})");
   ASSERT_TRUE(a.has_value() && b.has_value());
   EXPECT_NE(boost::json::parse(a->body).at("event_id"), boost::json::parse(b->body).at("event_id"));
 }
@@ -544,13 +565,14 @@ TEST_F(IngressTest, AgentApiRefusesBadRequests) {
            {"/v1/agents/alice/dance", R"({})", 404},
            {"/v1/agents/alice", R"({})", 404},
        }) {
-    auto response = post(c.path, c.body);
+    auto response = agentPost(c.path, c.body);
     ASSERT_TRUE(response.has_value()) << response.error().describe();
     EXPECT_EQ(response->status, c.status) << c.path << " " << c.body << " -> " << response->body;
     EXPECT_TRUE(boost::json::parse(response->body).as_object().contains("error"));
   }
-  auto text =
-      post("/v1/agents/alice/presence", R"({"presence":"away"})", {{"Content-Type", "text/plain"}});
+  auto text = post(
+      "/v1/agents/alice/presence", R"({"presence":"away"})",
+      {{"Content-Type", "text/plain"}, {"Authorization", std::string("Bearer ") + kAgentToken}});
   ASSERT_TRUE(text.has_value());
   EXPECT_EQ(text->status, 415);
   EXPECT_EQ(totalRecords(topics_.agent_events, kAgentEventPartitions), 0u);
@@ -591,7 +613,7 @@ TEST_F(IngressTest, KafkaUnavailableAnswers503WithRetryAfter) {
   EXPECT_EQ(chat->header("Retry-After"), "5");
   EXPECT_EQ(boost::json::parse(chat->body).at("error").at("code").as_string(), "unavailable");
 
-  auto agent = post("/v1/agents/alice/presence", R"({"presence":"away"})");
+  auto agent = agentPost("/v1/agents/alice/presence", R"({"presence":"away"})");
   ASSERT_TRUE(agent.has_value()) << agent.error().describe();
   EXPECT_EQ(agent->status, 503) << agent->body;
   EXPECT_EQ(agent->header("Retry-After"), "5");
@@ -635,6 +657,122 @@ TEST_F(IngressTest, KafkaErrorsOnProduceAnswer503) {
   ASSERT_TRUE(chat.has_value()) << chat.error().describe();
   EXPECT_EQ(chat->status, 503) << chat->body;
   EXPECT_EQ(chat->header("Retry-After"), "5");
+}
+
+TEST_F(IngressTest, AgentApiWithoutATokenRefusesEveryCall) {
+  start({.bearer_token = ""});
+  auto anonymous = post("/v1/agents/alice/presence", R"({"presence":"away"})");
+  ASSERT_TRUE(anonymous.has_value()) << anonymous.error().describe();
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  auto with_some_token = agentPost("/v1/agents/alice/presence", R"({"presence":"away"})");
+  ASSERT_TRUE(with_some_token.has_value());
+  EXPECT_EQ(with_some_token->status, 401) << with_some_token->body;
+  EXPECT_EQ(totalRecords(topics_.agent_events, kAgentEventPartitions), 0u);
+}
+
+TEST_F(IngressTest, AgentApiRunsOpenOnlyWhenExplicitlyInsecure) {
+  start({.bearer_token = "", .allow_unauthenticated = true});
+  auto anonymous = post("/v1/agents/alice/presence", R"({"presence":"away"})");
+  ASSERT_TRUE(anonymous.has_value()) << anonymous.error().describe();
+  EXPECT_EQ(anonymous->status, 202) << anonymous->body;
+}
+
+// A chat message with its own message id: a new event each.
+std::string chatBody(const std::string& message_id) {
+  return R"({"visitor_id":"v-bp","message_id":")" + message_id + R"(","text":"Hello"})";
+}
+
+// Kafka down, the delivery timeout far away: the first requests wait for Kafka, up to the
+// in-flight limit; every request beyond it is answered 503 + Retry-After at once (no
+// buffering), counted on /metrics. Once Kafka is back the waiting ones are stored and answered
+// 202, and new requests are accepted again.
+TEST_F(IngressTest, BackPressureAnswers503AtOnceWhileKafkaIsDownThenRecovers) {
+  constexpr int kLimit = 4;
+  constexpr int kRefused = 16;
+  start({.delivery_timeout = 45s, .max_inflight_requests = kLimit});
+  rd_kafka_mock_broker_set_down(cluster_->mock(), 1);
+
+  const auto send = [&](const std::string& id) {
+    return HttpClient::post(kLocalhost, port_, "/v1/chat/messages", chatBody(id), {}, 60s);
+  };
+  std::vector<std::future<Result<HttpResponse>>> waiting;
+  for (int i = 0; i < kLimit; ++i) {
+    waiting.push_back(std::async(std::launch::async, send, "bp-wait-" + std::to_string(i)));
+  }
+  ASSERT_TRUE(testing::eventually(
+      [&] { return metric("switchboard_ingress_inflight_requests") == kLimit; }, 15s));
+  EXPECT_GT(metric("switchboard_ingress_inflight_bytes"), 0);
+
+  // More concurrent requests than the limit: all refused at once, none waits for Kafka.
+  std::vector<std::future<std::pair<Result<HttpResponse>, std::chrono::milliseconds>>> refused;
+  for (int i = 0; i < kRefused; ++i) {
+    refused.push_back(std::async(std::launch::async, [&, i] {
+      const auto begin = std::chrono::steady_clock::now();
+      auto response = send("bp-refused-" + std::to_string(i));
+      return std::make_pair(std::move(response),
+                            std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - begin));
+    }));
+  }
+  for (auto& future : refused) {
+    auto [response, elapsed] = future.get();
+    ASSERT_TRUE(response.has_value()) << response.error().describe();
+    EXPECT_EQ(response->status, 503) << response->body;
+    EXPECT_EQ(response->header("Retry-After"), "5");
+    EXPECT_EQ(boost::json::parse(response->body).at("error").at("code").as_string(), "overloaded");
+    // Far below the 45 s the waiting requests can take: refused without waiting for Kafka.
+    EXPECT_LT(elapsed, 5s);
+  }
+  auto scrape = HttpClient::get(kLocalhost, port_, "/metrics");
+  ASSERT_TRUE(scrape.has_value()) << scrape.error().describe();
+  EXPECT_EQ(
+      metricValue(scrape->body,
+                  R"(switchboard_ingress_backpressure_total{channel="chat",limit="requests"})"),
+      kRefused);
+  EXPECT_EQ(
+      metricValue(scrape->body,
+                  R"(switchboard_ingress_requests_total{channel="chat",outcome="unavailable"})"),
+      kRefused);
+  EXPECT_EQ(metricValue(scrape->body, "switchboard_ingress_inflight_requests"), kLimit);
+
+  rd_kafka_mock_broker_set_up(cluster_->mock(), 1);
+  for (auto& future : waiting) {
+    auto response = future.get();
+    ASSERT_TRUE(response.has_value()) << response.error().describe();
+    EXPECT_EQ(response->status, 202) << response->body;
+  }
+  EXPECT_EQ(metric("switchboard_ingress_inflight_requests"), 0);
+  EXPECT_EQ(metric("switchboard_ingress_inflight_bytes"), 0);
+  auto again = send("bp-after");
+  ASSERT_TRUE(again.has_value()) << again.error().describe();
+  EXPECT_EQ(again->status, 202) << again->body;
+  EXPECT_EQ(totalRecords(topics_.inbound, kInboundPartitions), static_cast<size_t>(kLimit + 1));
+  EXPECT_EQ(totalRecords(topics_.dead_letters, 1), 0u);  // refused, not dead-lettered
+}
+
+// The byte limit: one request alone may exceed it, a second one waiting behind it may not.
+TEST_F(IngressTest, BackPressureByBytesInFlight) {
+  start({.delivery_timeout = 45s, .max_inflight_bytes = 1});
+  rd_kafka_mock_broker_set_down(cluster_->mock(), 1);
+  auto first = std::async(std::launch::async, [&] {
+    return HttpClient::post(kLocalhost, port_, "/v1/chat/messages", chatBody("bytes-1"), {}, 60s);
+  });
+  ASSERT_TRUE(testing::eventually(
+      [&] { return metric("switchboard_ingress_inflight_requests") == 1; }, 15s));
+
+  auto second = post("/v1/chat/messages", chatBody("bytes-2"));
+  ASSERT_TRUE(second.has_value()) << second.error().describe();
+  EXPECT_EQ(second->status, 503) << second->body;
+  EXPECT_EQ(second->header("Retry-After"), "5");
+  EXPECT_EQ(metric(R"(switchboard_ingress_backpressure_total{channel="chat",limit="bytes"})"), 1);
+
+  rd_kafka_mock_broker_set_up(cluster_->mock(), 1);
+  auto stored = first.get();
+  ASSERT_TRUE(stored.has_value()) << stored.error().describe();
+  EXPECT_EQ(stored->status, 202) << stored->body;
+  auto retried = post("/v1/chat/messages", chatBody("bytes-2"));
+  ASSERT_TRUE(retried.has_value());
+  EXPECT_EQ(retried->status, 202) << retried->body;
 }
 
 }  // namespace

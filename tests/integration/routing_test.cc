@@ -38,6 +38,7 @@ using testing::HttpClient;
 
 constexpr int32_t kPartitions = 2;
 constexpr char kHost[] = "127.0.0.1";
+constexpr char kAgentToken[] = "routing-test-agent-token";
 constexpr char kEmailToken[] = "routing-test-token";
 
 // Short timers so that the overflow scenario takes seconds: the chat SLA is 10 s, at risk in
@@ -86,7 +87,8 @@ class RoutingTest : public ::testing::Test {
                                  (dir_ / "state").string(), "--bootstrap-file",
                                  (dir_ / "bootstrap").string(), "--policy",
                                  (dir_ / "policy.yaml").string(), "--policy-reload-interval", "1"},
-        std::map<std::string, std::string>{{"SWITCHBOARD_EMAIL_INBOUND_TOKEN", kEmailToken}},
+        std::map<std::string, std::string>{{"SWITCHBOARD_EMAIL_INBOUND_TOKEN", kEmailToken},
+                                           {"SWITCHBOARD_AGENT_API_TOKEN", kAgentToken}},
         (dir_ / "up.log").string());
     port_ = testing::httpPort(*up_);
     ASSERT_NE(port_, 0);
@@ -117,7 +119,8 @@ class RoutingTest : public ::testing::Test {
   virtual std::string policyText() const { return kPolicy; }
 
   void agent(const std::string& id, const std::string& action, const std::string& body) {
-    auto r = HttpClient::post(kHost, port_, "/v1/agents/" + id + "/" + action, body);
+    auto r = HttpClient::post(kHost, port_, "/v1/agents/" + id + "/" + action, body,
+                              {{"Authorization", std::string("Bearer ") + kAgentToken}});
     ASSERT_TRUE(r) << r.error().describe();
     ASSERT_EQ(r->status, 202) << action << " " << r->body;
   }

@@ -79,8 +79,11 @@ class SmtpIngressTest : public ::testing::Test {
 
   std::unique_ptr<ChildProcess> spawn(const std::string& name, std::vector<std::string> args) {
     args.insert(args.begin(), SWITCHBOARD_BINARY);
-    return std::make_unique<ChildProcess>(args, std::map<std::string, std::string>{},
-                                          (dir_ / (name + ".log")).string());
+    // `up` serves the agent API, which does not start without a token.
+    return std::make_unique<ChildProcess>(
+        args,
+        std::map<std::string, std::string>{{"SWITCHBOARD_AGENT_API_TOKEN", "smtp-test-token"}},
+        (dir_ / (name + ".log")).string());
   }
 
   std::string readBootstrap() { return testing::readBootstrapFile(dir_ / "bootstrap"); }

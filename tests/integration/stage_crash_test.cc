@@ -25,6 +25,9 @@ namespace {
 using testing::ChildProcess;
 using testing::PipelineFixture;
 
+// `router` serves the agent API, which does not start without a token.
+constexpr char kAgentToken[] = "crash-test-agent-token";
+
 struct CrashCase {
   std::string stage;
   std::string point;
@@ -89,14 +92,17 @@ TEST_P(StageCrashTest, RestartedStageNeitherLosesNorDuplicatesWork) {
   fixture_.sendChat("v-1", "m-1", "My order never arrived");
 
   {
-    ChildProcess doomed(routerArgs(), {{"SWITCHBOARD_CRASH_AT", c.stage + ":" + c.point}},
+    ChildProcess doomed(routerArgs(),
+                        {{"SWITCHBOARD_CRASH_AT", c.stage + ":" + c.point},
+                         {"SWITCHBOARD_AGENT_API_TOKEN", kAgentToken}},
                         (dir_ / "first.log").string());
     auto status = doomed.waitExit(std::chrono::seconds(90));
     ASSERT_TRUE(status.has_value()) << "the crash point was never reached:\n" << doomed.log();
     ASSERT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << doomed.log();
   }
 
-  ChildProcess restarted(routerArgs(), {}, (dir_ / "second.log").string());
+  ChildProcess restarted(routerArgs(), {{"SWITCHBOARD_AGENT_API_TOKEN", kAgentToken}},
+                         (dir_ / "second.log").string());
   // A second customer after the restart proves the restarted process is past recovery.
   fixture_.sendChat("v-2", "m-1", "Where is my refund?");
   auto assignments = [&] {

@@ -22,6 +22,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "core/metrics/metrics_registry.h"
+
 namespace switchboard::http {
 namespace {
 
@@ -159,7 +161,7 @@ ServerOptions localOptions() {
 class HttpServerTest : public ::testing::Test {
  protected:
   void startServer(ServerOptions options = localOptions()) {
-    server_ = std::make_unique<HttpServer>(std::move(options));
+    server_ = std::make_unique<HttpServer>(std::move(options), &probe_);
     for (auto& [method, path, handler] : routes_) {
       server_->route(method, path, handler);
     }
@@ -177,7 +179,18 @@ class HttpServerTest : public ::testing::Test {
     std::string path;
     Handler handler;
   };
+  // The server's refusal counter for `reason`, from the rendered registry (0 when absent).
+  double refused(std::string_view reason) const {
+    const std::string series =
+        "switchboard_http_refused_total{reason=\"" + std::string(reason) + "\"} ";
+    const std::string text = metrics_.render();
+    const size_t at = text.find(series);
+    return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size()));
+  }
+
   std::vector<RouteSpec> routes_;
+  metrics::MetricsRegistry metrics_;
+  HttpProbe probe_{metrics_};
   std::unique_ptr<HttpServer> server_;
 };
 
@@ -291,6 +304,7 @@ TEST_F(HttpServerTest, OversizedBodyIs413AndCloses) {
   EXPECT_FALSE(response.keep_alive());
   EXPECT_TRUE(client.closedByServer());
   EXPECT_FALSE(handler_called);
+  EXPECT_EQ(refused("body_too_large"), 1);
 }
 
 TEST_F(HttpServerTest, BodyAtTheLimitIsAccepted) {
@@ -320,6 +334,68 @@ TEST_F(HttpServerTest, OversizedHeadersAre431) {
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->result_int(), 431);
   EXPECT_EQ(errorCodeOf(*response), "too_large");
+  EXPECT_EQ(refused("header_too_large"), 1);
+}
+
+// Header fields in one request are limited by count too, not only by bytes: a request with
+// many tiny fields stays under max_header_bytes but costs a parse and a copy per field.
+TEST_F(HttpServerTest, TooManyHeaderFieldsAre431AndAtTheLimitIsAccepted) {
+  std::atomic<int> handled{0};
+  route("GET", "/", [&](Request&& request, Responder respond) {
+    ++handled;
+    respond(textResponse(std::to_string(request.headers.size())));
+  });
+  ServerOptions options = localOptions();
+  options.max_header_fields = 10;
+  startServer(options);
+
+  const auto request_with = [](int fields) {
+    std::string request = "GET / HTTP/1.1\r\nHost: a\r\n";
+    for (int i = 1; i < fields; ++i) {
+      request += "X-F" + std::to_string(i) + ": v\r\n";
+    }
+    return request + "\r\n";
+  };
+  Client at_limit(server_->port());
+  at_limit.sendRaw(request_with(10));
+  auto accepted = at_limit.read();
+  ASSERT_TRUE(accepted.has_value());
+  EXPECT_EQ(accepted->result_int(), 200);
+  EXPECT_EQ(accepted->body(), "10");
+
+  Client over(server_->port());
+  over.sendRaw(request_with(11));
+  auto response = over.read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->result_int(), 431);
+  EXPECT_EQ(errorCodeOf(*response), "too_large");
+  boost::json::value body = boost::json::parse(response->body());
+  EXPECT_EQ(body.at("error").at("message").as_string(), "request has more than 10 header fields");
+  EXPECT_FALSE(response->keep_alive());
+  EXPECT_TRUE(over.closedByServer());
+  EXPECT_EQ(handled.load(), 1);
+  EXPECT_EQ(refused("too_many_header_fields"), 1);
+}
+
+// One connection over max_connections is answered 503 with Retry-After and closed without
+// being read; the connections already open keep working.
+TEST_F(HttpServerTest, ConnectionOverTheLimitGets503AndIsClosed) {
+  route("GET", "/", [](Request&&, Responder respond) { respond(textResponse("ok")); });
+  ServerOptions options = localOptions();
+  options.max_connections = 1;
+  startServer(options);
+
+  Client first(server_->port());
+  EXPECT_EQ(first.roundTrip(beast_http::verb::get, "/").result_int(), 200);  // registered
+  Client second(server_->port());
+  auto refused_answer = second.read();
+  ASSERT_TRUE(refused_answer.has_value());
+  EXPECT_EQ(refused_answer->result_int(), 503);
+  EXPECT_EQ((*refused_answer)[beast_http::field::retry_after], "1");
+  EXPECT_EQ(errorCodeOf(*refused_answer), "unavailable");
+  EXPECT_TRUE(second.closedByServer());
+  EXPECT_EQ(first.roundTrip(beast_http::verb::get, "/").result_int(), 200);
+  EXPECT_EQ(refused("too_many_connections"), 1);
 }
 
 TEST_F(HttpServerTest, MalformedRequestIs400AndCloses) {
@@ -332,6 +408,7 @@ TEST_F(HttpServerTest, MalformedRequestIs400AndCloses) {
   EXPECT_EQ(response->result_int(), 400);
   EXPECT_EQ(errorCodeOf(*response), "malformed_input");
   EXPECT_TRUE(client.closedByServer());
+  EXPECT_EQ(refused("malformed"), 1);
 }
 
 TEST_F(HttpServerTest, IncompleteRequestTimesOutWith408) {
@@ -345,14 +422,76 @@ TEST_F(HttpServerTest, IncompleteRequestTimesOutWith408) {
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->result_int(), 408);
   EXPECT_TRUE(client.closedByServer());
+  EXPECT_EQ(refused("timeout"), 1);
 }
 
-TEST_F(HttpServerTest, IdleConnectionIsClosedAfterReadTimeout) {
+// A slow-header client (slowloris) is cut off by header_timeout although the whole-request
+// limit is far away (longer than the client's own 10 s wait, so only the header limit can
+// produce this 408).
+TEST_F(HttpServerTest, SlowHeaderTimesOutWithHeaderTimeout) {
   ServerOptions options = localOptions();
-  options.read_timeout = std::chrono::milliseconds(200);
+  options.header_timeout = std::chrono::milliseconds(200);
+  options.read_timeout = std::chrono::minutes(5);
+  options.idle_timeout = std::chrono::minutes(5);
   startServer(options);
 
   Client client(server_->port());
+  client.sendRaw("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ");
+  auto response = client.read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->result_int(), 408);
+  EXPECT_EQ(errorCodeOf(*response), "timeout");
+  EXPECT_TRUE(client.closedByServer());
+}
+
+// The header arrived in time, the body does not: read_timeout (the whole request) ends it.
+TEST_F(HttpServerTest, SlowBodyTimesOutWithReadTimeout) {
+  std::atomic<bool> handler_called{false};
+  route("POST", "/upload", [&](Request&&, Responder respond) {
+    handler_called = true;
+    respond(textResponse("ok"));
+  });
+  ServerOptions options = localOptions();
+  options.header_timeout = std::chrono::minutes(5);
+  options.read_timeout = std::chrono::milliseconds(300);
+  options.idle_timeout = std::chrono::minutes(5);
+  startServer(options);
+
+  Client client(server_->port());
+  client.sendRaw("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789");
+  auto response = client.read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->result_int(), 408);
+  EXPECT_TRUE(client.closedByServer());
+  EXPECT_FALSE(handler_called);
+  EXPECT_EQ(refused("timeout"), 1);
+}
+
+TEST_F(HttpServerTest, IdleConnectionIsClosedAfterIdleTimeout) {
+  ServerOptions options = localOptions();
+  options.idle_timeout = std::chrono::milliseconds(200);
+  options.read_timeout = std::chrono::minutes(5);
+  startServer(options);
+
+  Client client(server_->port());
+  EXPECT_TRUE(client.closedByServer());
+  EXPECT_EQ(refused("timeout"), 0);  // nothing was asked, nothing is answered or counted
+}
+
+// After an answer, a kept-alive connection that sends nothing more is closed by idle_timeout
+// (no 408: there is no request to answer).
+TEST_F(HttpServerTest, KeptAliveConnectionIsClosedAfterIdleTimeout) {
+  route("GET", "/", [](Request&&, Responder respond) { respond(textResponse("ok")); });
+  ServerOptions options = localOptions();
+  options.idle_timeout = std::chrono::milliseconds(200);
+  options.header_timeout = std::chrono::minutes(5);
+  options.read_timeout = std::chrono::minutes(5);
+  startServer(options);
+
+  Client client(server_->port());
+  ClientResponse response = client.roundTrip(beast_http::verb::get, "/");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_TRUE(response.keep_alive());
   EXPECT_TRUE(client.closedByServer());
 }
 

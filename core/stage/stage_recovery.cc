@@ -69,9 +69,11 @@ std::vector<kafka::StartPosition> StageRunner::onAssigned(
     }
     starts.push_back({tp, offset});
   }
+  std::string owned;
+  for (const auto& [p, t] : tasks_) owned += (owned.empty() ? "" : ",") + std::to_string(p);
   log::info("stage." + options_.name, "assigned " + std::to_string(partitions.size()) +
                                           " partitions, " + std::to_string(tasks_.size()) +
-                                          " tasks");
+                                          " tasks [" + owned + "]");
   return starts;
 }
 
@@ -85,6 +87,9 @@ void StageRunner::onRevoked(const std::vector<kafka::TopicPartition>& partitions
   }
   // Cycles end durable, so a revoked task has nothing in flight: commit and forget it.
   commitPositions(revoked, true);
+  std::string gone;
+  for (const Task* t : revoked) gone += (gone.empty() ? "" : ",") + std::to_string(t->partition);
+  log::info("stage." + options_.name, "revoked tasks [" + gone + "]");
   for (int32_t p : numbers) {
     if (tasks_.erase(p)) processor_.close(p);
     for (const std::string& topic : options_.input_topics) probe_.partitionRevoked(topic, p);
@@ -198,6 +203,15 @@ Status StageRunner::restoreFromChangelog(Task& task) {
                   ": local state diverged from the changelog, restoring afresh");
     SB_RETURN_IF_ERROR(store_->write(p, {}, /*clear_first=*/true));
   }
+  if (applied > 0) {
+    // Another owner continued the chain after our last batch: it restored (and settled) the
+    // state the changelog had, so what we acknowledged locally but never sent is moot.
+    state::WriteSet stale;
+    SB_RETURN_IF_ERROR(store_->scan(p, keys::kCarry, [&](std::string_view k, std::string_view) {
+      stale.emplace(std::string(k), std::nullopt);
+    }));
+    if (!stale.empty()) SB_RETURN_IF_ERROR(store_->write(p, stale));
+  }
   probe_.restoreCompleted(std::chrono::steady_clock::now() - started, applied);
   return okStatus();
 }
@@ -261,6 +275,8 @@ Status StageRunner::loadTask(Task& task) {
   task.head = head.value_or("");
   task.seq = seq ? static_cast<uint64_t>(parseInt(*seq)) : 0;
   task.changelog_next = next ? parseInt(*next) : 0;
+  // What the previous incarnation acknowledged locally but never got into a batch.
+  SB_RETURN_IF_ERROR(task.loadCarry(*store_));
   // A fresh snapshot soon after taking over keeps restore time bounded for the next owner.
   task.bytes_since_snapshot = options_.snapshot_every_bytes / 2;
   SB_RETURN_IF_ERROR(store_->scan(p, keys::kPosition, [&](std::string_view k, std::string_view v) {
@@ -323,14 +339,32 @@ Status StageRunner::recoverOutbox(Task& task) {
     }
     latch_.wait();
     bool all_ok = true;
+    const bool trace = log::enabled(log::Level::kDebug);
+    std::string line;
+    for (const auto& [tp, ids] : present) {
+      if (!trace) break;
+      auto mark = task.output_marks.find(tp);
+      line += " read " + tp.first + "/" + std::to_string(tp.second) + " from " +
+              std::to_string(mark != task.output_marks.end() ? mark->second : 0) + ": " +
+              std::to_string(ids.size()) + " ids;";
+    }
     for (size_t i = 0; i < missing.size(); ++i) {
       const auto& report = latch_.slot(i)->report();
+      if (trace) {
+        line += " " + missing[i]->event_id() + "@" + missing[i]->topic() + "/" +
+                std::to_string(missing[i]->partition()) + ":" +
+                (report.ok() ? std::to_string(report.offset) : "failed");
+      }
       if (!report.ok()) {
         all_ok = false;
         continue;
       }
       auto& mark = task.output_marks[{missing[i]->topic(), missing[i]->partition()}];
       mark = std::max(mark, report.offset + 1);
+    }
+    if (trace) {
+      log::debug("stage." + options_.name,
+                 "task " + std::to_string(p) + " batch " + task.head + " re-sent:" + line);
     }
     if (all_ok) {
       probe_.outputsRecovered(missing.size(), outbox.size() - missing.size());
@@ -348,11 +382,10 @@ Status StageRunner::recoverOutbox(Task& task) {
     }
   }
   state::WriteSet clear;
-  for (const auto& [k, out] : outbox) clear.emplace(k, std::nullopt);
+  for (const auto& [k, out] : outbox) task.carryWrite(clear, k, std::nullopt);
   for (const auto& [tp, mark] : task.output_marks) {
-    clear.insert_or_assign(keys::outputMark(tp.first, tp.second), std::to_string(mark));
+    task.carryWrite(clear, keys::outputMark(tp.first, tp.second), std::to_string(mark));
   }
-  for (const auto& [k, v] : clear) task.carry.insert_or_assign(k, v);
   return store_->write(p, clear);
 }
 

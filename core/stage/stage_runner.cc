@@ -246,8 +246,7 @@ Status StageRunner::saveCycle(std::vector<Task*>& dirty,
       task->writes.insert_or_assign(keys::outbox(seq, i), pending.SerializeAsString());
     }
     // Earlier local-only writes ride along so that the changelog catches up with them.
-    for (auto& [k, v] : task->carry) task->writes.try_emplace(k, std::move(v));
-    task->carry.clear();
+    task->takeCarry();
 
     v1::ChangelogBatch batch;
     batch.set_batch_id(options_.name + "-" + instance_id_ + "-" + std::to_string(task->partition) +
@@ -268,6 +267,7 @@ Status StageRunner::saveCycle(std::vector<Task*>& dirty,
               full.emplace(std::string(k), std::string(v));
           }));
       for (const auto& [k, v] : task->writes) {
+        if (k.starts_with(keys::kChangelogPrefix)) continue;  // local bookkeeping only
         if (v) {
           full.insert_or_assign(k, v);
         } else {
@@ -384,18 +384,41 @@ Status StageRunner::produceOutputs(std::vector<Task*>& dirty) {
   latch_.wait();
   slot = 0;
   bool failed = false;
-  for (Task* task : dirty) {
+  const bool trace = log::enabled(log::Level::kDebug);
+  // Marks move only once every output is acknowledged: recovery below must look from the old
+  // marks, or it would miss (and send again) the outputs that did arrive.
+  std::vector<std::map<std::pair<std::string, int32_t>, int64_t>> moved(dirty.size());
+  for (size_t t = 0; t < dirty.size(); ++t) {
+    Task* task = dirty[t];
+    std::string line;
     for (auto& out : task->outputs) {
       const auto& report = latch_.slot(slot++)->report();
+      if (trace) {
+        line += " " + out.output.event_id + "@" + out.output.topic + "/" +
+                std::to_string(out.partition) + ":" +
+                (report.ok() ? std::to_string(report.offset) : "failed");
+      }
       if (report.ok()) {
-        auto& mark = task->output_marks[{out.output.topic, out.partition}];
+        auto& mark = moved[t][{out.output.topic, out.partition}];
         mark = std::max(mark, report.offset + 1);
       } else {
         failed = true;
       }
     }
+    if (trace) {
+      log::debug("stage." + options_.name, "task " + std::to_string(task->partition) + " batch " +
+                                               task->head + " outputs:" + line);
+    }
   }
-  if (!failed) return okStatus();
+  if (!failed) {
+    for (size_t t = 0; t < dirty.size(); ++t) {
+      for (const auto& [tp, next] : moved[t]) {
+        auto& mark = dirty[t]->output_marks[tp];
+        mark = std::max(mark, next);
+      }
+    }
+    return okStatus();
+  }
   // Some outputs failed or their fate is unknown (a timeout can hide a write that happened):
   // settle them the way a restart would, by looking on their partitions first.
   probe_.kafkaRetry();
@@ -407,12 +430,12 @@ Status StageRunner::acknowledgeCycle(std::vector<Task*>& dirty) {
   for (Task* task : dirty) {
     state::WriteSet ack;
     // Outbox entries of this batch (recoverOutbox may already have cleared them).
-    for (size_t i = 0; i < task->outputs.size(); ++i)
-      ack.emplace(keys::outbox(task->seq, i), std::nullopt);
-    for (const auto& [tp, mark] : task->output_marks) {
-      ack.insert_or_assign(keys::outputMark(tp.first, tp.second), std::to_string(mark));
+    for (size_t i = 0; i < task->outputs.size(); ++i) {
+      task->carryWrite(ack, keys::outbox(task->seq, i), std::nullopt);
     }
-    for (const auto& [k, v] : ack) task->carry.insert_or_assign(k, v);
+    for (const auto& [tp, mark] : task->output_marks) {
+      task->carryWrite(ack, keys::outputMark(tp.first, tp.second), std::to_string(mark));
+    }
     // Local-only: the pending batch is in the changelog now.
     SB_RETURN_IF_ERROR(store_->scan(
         task->partition, keys::kPendingBatch,

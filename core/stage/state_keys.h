@@ -24,6 +24,10 @@ inline constexpr std::string_view kHead = "r/clog/head";  // batch id of the las
 inline constexpr std::string_view kSeq = "r/clog/seq";    // its sequence number
 inline constexpr std::string_view kNext = "r/clog/next";  // changelog offset to read from
 inline constexpr std::string_view kPendingBatch = "r/clog/pending/";  // + part: not yet acked
+// r/clog/carry/<key> → "=<value>" or "-" (deleted): a write already applied to the local store
+// outside a changelog batch (outbox cleared, mark moved) that the next batch must carry, kept
+// durable so that a restart or a revoke-and-reassign does not leave the changelog without it.
+inline constexpr std::string_view kCarry = "r/clog/carry/";
 
 inline std::string position(std::string_view topic) {
   return std::string(kPosition) + std::string(topic);
@@ -37,6 +41,10 @@ inline std::string outbox(uint64_t seq, size_t index) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%020llu/%08zu", static_cast<unsigned long long>(seq), index);
   return std::string(kOutbox) + buf;
+}
+
+inline std::string carry(std::string_view key) {
+  return std::string(kCarry) + std::string(key);
 }
 
 inline std::string pendingBatch(size_t part) {

@@ -47,6 +47,33 @@ void TaskContextImpl::scan(std::string_view prefix,
   }
 }
 
+void Task::carryWrite(state::WriteSet& local, const std::string& key,
+                      const std::optional<std::string>& value) {
+  local.insert_or_assign(key, value);
+  local.insert_or_assign(keys::carry(key), value ? "=" + *value : std::string("-"));
+  carry.insert_or_assign(key, value);
+}
+
+void Task::takeCarry() {
+  for (auto& [k, v] : carry) {
+    writes.insert_or_assign(keys::carry(k), std::nullopt);  // local only: r/clog/
+    writes.try_emplace(k, std::move(v));  // a write of this cycle to the same key wins
+  }
+  carry.clear();
+}
+
+Status Task::loadCarry(const state::StateStore& store) {
+  carry.clear();
+  return store.scan(partition, keys::kCarry, [&](std::string_view k, std::string_view v) {
+    std::string key(k.substr(keys::kCarry.size()));
+    if (v.starts_with('=')) {
+      carry.insert_or_assign(std::move(key), std::string(v.substr(1)));
+    } else {
+      carry.insert_or_assign(std::move(key), std::nullopt);
+    }
+  });
+}
+
 void TaskContextImpl::emit(Output output) {
   if (output.event_id.empty()) {
     // Deterministic: the same input record always yields the same ids.

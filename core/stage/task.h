@@ -33,7 +33,9 @@ struct Task {
   size_t records_in_cycle = 0;
 
   // Writes made locally outside a changelog batch (outbox cleared, marks moved), carried in
-  // the next batch so that the changelog catches up.
+  // the next batch so that the changelog catches up. Mirrored under keys::kCarry in the store
+  // (carryWrite, loadCarry): lost, they would leave the changelog with an outbox the local
+  // store cleared, which a later owner would re-send from a mark already past it.
   state::WriteSet carry;
 
   // Changelog chain.
@@ -47,6 +49,15 @@ struct Task {
   bool commit_pending = false;
 
   bool hasWork() const { return !writes.empty() || !outputs.empty(); }
+
+  // A write applied to the local store outside a changelog batch: adds it, and its durable
+  // carry entry, to `local` (which the caller writes atomically), and to `carry`.
+  void carryWrite(state::WriteSet& local, const std::string& key,
+                  const std::optional<std::string>& value);
+  // Moves `carry` into `writes` (the cycle's batch), with deletes of the durable entries.
+  void takeCarry();
+  // `carry` from its durable entries, after a restart or a reassignment.
+  Status loadCarry(const state::StateStore& store);
 };
 
 // The TaskContext a processor sees for one task during a cycle.

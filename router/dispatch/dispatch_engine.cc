@@ -1,5 +1,7 @@
 #include "router/dispatch/dispatch_engine.h"
 
+#include "router/dispatch/channel_capacity.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -967,24 +969,10 @@ void DispatchEngine::recomputeMembership(AgentRecord& agent) {
 // Capacity per channel: the first member pool (policy order) that lists the channel, else the
 // agent's stated capacity. With neither for any channel: one item of any channel.
 void DispatchEngine::recomputeSlots(AgentRecord& agent) {
-  const policy::Policy& p = *policy_;
-  bool known = agent.stated_any;
-  for (size_t c = 0; c < kChannels; ++c) {
-    std::optional<uint32_t> max;
-    for (uint32_t pool : agent.pools) {
-      if (const auto& capacity = p.pools[pool].capacity.get(static_cast<v1::Channel>(c))) {
-        max = *capacity;
-        break;
-      }
-    }
-    if (max) {
-      known = true;
-    } else if (agent.stated_any) {
-      max = agent.stated[c].value_or(0);
-    }
-    agent.slots[c] = Slot{max.value_or(0), 0};
-  }
-  agent.any_channel = !known;
+  const ChannelCapacity capacity =
+      channelCapacity(*policy_, agent.pools, agent.stated_any, agent.stated);
+  for (size_t c = 0; c < kChannels; ++c) agent.slots[c] = Slot{capacity.max[c], 0};
+  agent.any_channel = !capacity.known;
   agent.active = static_cast<uint32_t>(agent.holding.size());
   for (const WorkEntry* entry : agent.holding) ++agent.slots[channelIndex(entry->channel)].used;
 }

@@ -1,5 +1,7 @@
 #include "router/stages/dispatch_probe.h"
 
+#include "router/dispatch/channel_capacity.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -312,26 +314,12 @@ void DispatchProbe::computeMembership(const policy::Policy& policy, std::string_
       agent.pools.push_back(static_cast<uint32_t>(i));
     }
   }
-  // Per channel: the first member pool that sets a capacity, else the stated one; with
-  // neither for any channel, one item of any channel (DispatchEngine::recomputeSlots).
-  bool known = agent.stated_any;
+  // The engine's rule (dispatch::channelCapacity); unknown for every channel: one item.
+  const dispatch::ChannelCapacity capacity =
+      dispatch::channelCapacity(policy, agent.pools, agent.stated_any, agent.stated);
   uint64_t total = 0;
-  for (size_t c = 0; c < agent.stated.size(); ++c) {
-    std::optional<uint32_t> max;
-    for (uint32_t pool : agent.pools) {
-      if (const auto& capacity = policy.pools[pool].capacity.get(static_cast<v1::Channel>(c))) {
-        max = *capacity;
-        break;
-      }
-    }
-    if (max) {
-      known = true;
-    } else if (agent.stated_any) {
-      max = agent.stated[c].value_or(0);
-    }
-    total += max.value_or(0);
-  }
-  agent.total_slots = known ? total : 1;
+  for (uint32_t max : capacity.max) total += max;
+  agent.total_slots = capacity.known ? total : 1;
 }
 
 DispatchProbe::PoolGauges& DispatchProbe::poolGauges(DomainGauges& gauges,

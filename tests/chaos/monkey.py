@@ -8,6 +8,8 @@ import random
 import threading
 import time
 
+from weights import pick
+
 # (api, errors a real broker answers to it that a correct client retries or rejoins on)
 REQUEST_FAULTS = [
     ("produce", ["NOT_LEADER_FOR_PARTITION", "REQUEST_TIMED_OUT", "NOT_ENOUGH_REPLICAS"]),
@@ -40,18 +42,9 @@ class Monkey:
         self.thread = threading.Thread(target=self._run, daemon=True, name="monkey")
         self.thread.start()
 
-    def _pick(self):
-        total = sum(w for _, w in ACTIONS)
-        x = self.rng.uniform(0, total)
-        for name, w in ACTIONS:
-            x -= w
-            if x <= 0:
-                return name
-        return ACTIONS[-1][0]
-
     def _run(self):
         while not self.stopping.wait(self.interval * self.rng.uniform(0.5, 1.5)):
-            action = self._pick()
+            action = pick(self.rng, ACTIONS)
             try:
                 getattr(self, "_" + action)()
             except Exception as e:  # a fault that could not be applied is not a test failure

@@ -20,6 +20,7 @@ import time
 import urllib.parse
 
 from deployment import SECRETS
+from weights import pick
 
 # What the harness sends; weights of the mix.
 GOOD_KINDS = [("chat", 30), ("chat_followup", 8), ("sms", 12), ("messenger", 10),
@@ -93,19 +94,10 @@ class Generator:
             self.seq += 1
             return "n%s-%06d" % (self.run_id, self.seq)
 
-    def _pick(self, table):
-        total = sum(w for _, w in table)
-        x = self.rng.uniform(0, total)
-        for name, w in table:
-            x -= w
-            if x <= 0:
-                return name
-        return table[-1][0]
-
     def next(self):
         with self.lock:
             bad = self.rng.random() < 0.12
-            kind = self._pick(BAD_KINDS if bad else GOOD_KINDS)
+            kind = pick(self.rng, BAD_KINDS if bad else GOOD_KINDS)
             if kind == "duplicate":
                 if not self.sent_good:
                     kind = "chat"

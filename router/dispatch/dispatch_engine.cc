@@ -399,7 +399,7 @@ void DispatchEngine::applyRejected(const v1::AgentEvent& event, TimePoint now, O
                               "' is pending (never made, or lapsed)");
   }
   const std::string_view causation = event.envelope().event_id();
-  entry->declined.push_back(agent);
+  noteDeclined(*entry, agent, now);
   takeBack(*entry, cause::kRejected, now, causation, out);
   matchItem(*entry, now, causation, out);
   matchAgent(*agent, now, causation, out);
@@ -429,7 +429,7 @@ void DispatchEngine::applyTransfer(const v1::AgentEvent& event, TimePoint now, O
   const bool direct = target != nullptr && target->presence == v1::PRESENCE_AVAILABLE &&
                       hasFreeSlot(*target, channel) && target != agent;
   // The transferring agent handed the item on: it does not come back to them from the queue.
-  if (!declinedBy(*entry, agent)) entry->declined.push_back(agent);
+  noteDeclined(*entry, agent, now);
   if (to_queue != kNone && to_queue != entry->queue) {
     const policy::Queue& queue = policy_->queues[to_queue];
     entry->item.set_queue_id(queue.name);
@@ -454,6 +454,7 @@ void DispatchEngine::applyTransfer(const v1::AgentEvent& event, TimePoint now, O
 
 void DispatchEngine::loadPolicy() {
   const policy::Policy& p = *policy_;
+  decline_memory_ns_ = toNanos(p.defaults.decline_memory);
   pools_.assign(p.pools.size(), PoolInfo{});
   pool_channel_groups_.resize(p.pools.size() * (kChannels + 1));
   pool_channel_free_.resize(p.pools.size() * (kChannels + 1));
@@ -611,6 +612,8 @@ bool DispatchEngine::restoreWork(v1::WorkState state) {
   for (const std::string& declined : state.declined_agent_ids()) {
     if (AgentRecord* agent = findAgent(declined)) entry.declined.push_back(agent);
   }
+  // (State written before the field existed has none: the list is forgotten at the next tick.)
+  entry.declined_ns = toUnixNanos(state.last_declined_at());
   if (const policy::Pool* pool = policy_->findPool(state.pool_id())) {
     entry.pool = static_cast<uint32_t>(pool - policy_->pools.data());
   }
@@ -727,6 +730,7 @@ bool DispatchEngine::workState(std::string_view work_item_id, v1::WorkState& out
   }
   if (entry.phase == Phase::kOffered) setIfSet(out.mutable_offer_expires_at(), entry.expires_ns);
   for (const AgentRecord* agent : entry.declined) out.add_declined_agent_ids(agent->id);
+  if (!entry.declined.empty()) setIfSet(out.mutable_last_declined_at(), entry.declined_ns);
   out.set_served(entry.served);
   return true;
 }
@@ -1109,6 +1113,16 @@ bool DispatchEngine::declinedBy(const WorkEntry& entry, const AgentRecord* agent
   return std::find(entry.declined.begin(), entry.declined.end(), agent) != entry.declined.end();
 }
 
+void DispatchEngine::noteDeclined(WorkEntry& entry, AgentRecord* agent, TimePoint now) {
+  if (!declinedBy(entry, agent)) entry.declined.push_back(agent);
+  entry.declined_ns = toUnixNanos(now);
+}
+
+bool DispatchEngine::forgetsDeclines(const WorkEntry& entry, int64_t now_ns) const {
+  return decline_memory_ns_ > 0 && !entry.declined.empty() &&
+         now_ns >= entry.declined_ns + decline_memory_ns_;
+}
+
 bool DispatchEngine::eligibleIn(const AgentRecord& agent, const WorkEntry& entry,
                                 uint32_t pool) const {
   return agent.presence == v1::PRESENCE_AVAILABLE && isMember(agent, pool) &&
@@ -1156,6 +1170,7 @@ DispatchEngine::WorkEntry& DispatchEngine::allocateEntry() {
   entry->decided_ns = entry->expires_ns = 0;
   entry->served = false;
   entry->declined.clear();
+  entry->declined_ns = 0;
   entry->id_hash = entry->conversation_hash = 0;
   entry->conversation_indexed = false;
   entry->timer_ns = 0;
@@ -1284,6 +1299,10 @@ void DispatchEngine::scheduleTimer(WorkEntry& entry) {
     if (info.has_risk && !entry.at_risk) {
       const int64_t risk = entry.deadline_ns - info.risk_within;
       next = next ? std::min(*next, risk) : risk;
+    }
+    if (decline_memory_ns_ > 0 && !entry.declined.empty()) {
+      const int64_t forget = entry.declined_ns + decline_memory_ns_;
+      next = next ? std::min(*next, forget) : forget;
     }
   }
   if (!next) return heapRemove(entry);
@@ -1577,23 +1596,29 @@ void DispatchEngine::advance(TimePoint now, Outcome& out, bool rematch_due) {
       // The agent let the offer lapse: they are not at their desk. AWAY until they say
       // otherwise, so that no further offers go unanswered; the item goes to someone else.
       AgentRecord& agent = *entry.agent;
-      entry.declined.push_back(&agent);
+      noteDeclined(entry, &agent, now);
       takeBack(entry, cause::kOfferTimeout, now, {}, out);
       unlist(agent);
       setPresence(agent, v1::PRESENCE_AWAY, now);
       rematch.push_back(&entry);
     } else if (entry.phase == Phase::kQueued) {
       const uint32_t before = entry.steps;
+      // Everyone eligible may have declined it once: after decline_memory they may be offered
+      // it again rather than the item waiting for an agent who never comes.
+      const bool forgot = forgetsDeclines(entry, now_ns);
+      if (forgot) {
+        entry.declined.clear();
+        entry.declined_ns = 0;
+        noteWork(entry, out);
+      }
       unqueue(entry);
       refresh(entry, now_ns);
       insertQueued(entry);
       scheduleTimer(entry);
-      if (entry.steps > before) {
-        for (uint32_t s = before; s < entry.steps; ++s) {
-          out.widened.emplace_back(policy_->queues[entry.queue].name);
-        }
-        rematch.push_back(&entry);
+      for (uint32_t s = before; s < entry.steps; ++s) {
+        out.widened.emplace_back(policy_->queues[entry.queue].name);
       }
+      if (entry.steps > before || forgot) rematch.push_back(&entry);
     }
   }
   prefetchNextTimer();

@@ -367,6 +367,7 @@ class DispatchEngine {
     int64_t expires_ns = 0;  // offer expiry
     bool served = false;     // ASSIGNED once (SLA counted)
     std::vector<AgentRecord*> declined;
+    int64_t declined_ns = 0;  // when `declined` last grew (decline_memory counts from here)
     int64_t timer_ns = 0;
     bool timer_set = false;  // timer_ns is pending: heap_ has a live node for it
     uint32_t timer_seq = 0;  // of its live node; never reset (older nodes must not match)
@@ -444,6 +445,9 @@ class DispatchEngine {
   bool isMember(const AgentRecord& agent, uint32_t pool) const;
   bool eligibleIn(const AgentRecord& agent, const WorkEntry& entry, uint32_t pool) const;
   static bool declinedBy(const WorkEntry& entry, const AgentRecord* agent);
+  static void noteDeclined(WorkEntry& entry, AgentRecord* agent, TimePoint now);
+  // The queued item's declined list has been kept for decline_memory: forget it.
+  bool forgetsDeclines(const WorkEntry& entry, int64_t now_ns) const;
   uint32_t agentGroup(uint32_t pool, uint32_t channel, SkillSetId skills);
   Compat* compatFor(SkillSetId skills, SetId pools);
   void noteAgent(AgentRecord& agent, Outcome& out);
@@ -507,6 +511,7 @@ class DispatchEngine {
   PolicyPtr retired_policy_;  // kept until the next call: decisions may point into it
   Options options_;
   uint64_t call_ = 0;
+  int64_t decline_memory_ns_ = 0;  // policy defaults.decline_memory; 0: never forget
 
   SkillSets skill_sets_;
   IdSets pool_sets_;

@@ -128,6 +128,11 @@ struct Defaults {
   // assigned outright (the built-in policy, and the behaviour before offers existed).
   Seconds reservation_timeout = std::chrono::seconds(30);
   Seconds sticky_grace = std::chrono::minutes(10);
+  // How long an item remembers the agents who declined it (rejected or let the offer lapse).
+  // Until then they are not offered it again; afterwards the list is forgotten and the item is
+  // matched afresh, so an item every eligible agent declined once does not wait forever.
+  // 0s: never forget (a declined item waits for an agent who has not declined it).
+  Seconds decline_memory = std::chrono::minutes(1);
   bool operator==(const Defaults&) const = default;
 };
 

@@ -313,9 +313,10 @@ class Loader {
   // --- sections ------------------------------------------------------------------------
 
   Result<Defaults> loadDefaults(const YAML::Node& node, const std::string& path) const {
-    SB_ASSIGN_OR_RETURN(Fields fields, mapping(node, path,
-                                               {"open_conversation_window", "sla",
-                                                "reservation_timeout", "sticky_grace"}));
+    SB_ASSIGN_OR_RETURN(Fields fields,
+                        mapping(node, path,
+                                {"open_conversation_window", "sla", "reservation_timeout",
+                                 "sticky_grace", "decline_memory"}));
     Defaults out;
     if (auto v = fields.get("open_conversation_window")) {
       SB_ASSIGN_OR_RETURN(out.open_conversation_window,
@@ -330,6 +331,9 @@ class Loader {
     }
     if (auto v = fields.get("sticky_grace")) {
       SB_ASSIGN_OR_RETURN(out.sticky_grace, duration(*v, child(path, "sticky_grace")));
+    }
+    if (auto v = fields.get("decline_memory")) {
+      SB_ASSIGN_OR_RETURN(out.decline_memory, duration(*v, child(path, "decline_memory")));
     }
     return out;
   }

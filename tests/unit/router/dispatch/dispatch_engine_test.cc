@@ -330,7 +330,7 @@ TEST_F(OfferingEngineTest, AnOfferAcceptedBecomesAnAssignment) {
   EXPECT_EQ(agent(makeAccepted("bob", "w1"), 11).reason, reason::kUnknownOffer);
 }
 
-TEST_F(OfferingEngineTest, ARejectedOfferGoesToTheNextAgentNeverBack) {
+TEST_F(OfferingEngineTest, ARejectedOfferGoesToTheNextAgentNotBackToTheRejecter) {
   agent({.agent = "alice"}, 0);
   agent({.agent = "bob"}, 1);
   work({.id = "w1"}, 2);
@@ -346,6 +346,50 @@ TEST_F(OfferingEngineTest, ARejectedOfferGoesToTheNextAgentNeverBack) {
   EXPECT_EQ(engine_->queueDepth(), 1u);
   agent({.agent = "carol"}, 5);
   EXPECT_THAT(pairs(out_), ElementsAre("w1 -> carol"));
+}
+
+// Everyone eligible declined the item once: after defaults.decline_memory (1m by default) the
+// list is forgotten and the item is offered again, rather than waiting for an agent who never
+// comes. The forgetting is a timer like the others: it is state and survives a restore.
+TEST_F(OfferingEngineTest, AnItemEveryoneDeclinedIsOfferedAgainAfterDeclineMemory) {
+  agent({.agent = "alice"}, 0);
+  agent({.agent = "bob"}, 1);
+  work({.id = "w1", .enqueued = 2}, 2);
+  agent(makeRejected("alice", "w1"), 3);
+  agent(makeRejected("bob", "w1"), 4);
+  EXPECT_THAT(decisions(out_), ElementsAre("w1 requeued bob"));
+  EXPECT_EQ(engine_->nextTimer(), at(64));  // before the overflow step at 92
+  v1::WorkState state;
+  ASSERT_TRUE(engine_->workState("w1", state));
+  EXPECT_THAT(state.declined_agent_ids(), ElementsAre("alice", "bob"));
+  EXPECT_EQ(toTimePoint(state.last_declined_at()), at(4));
+
+  Outcome restored_out;
+  auto restored = store_.restore(testPolicy(std::chrono::seconds(30)), {}, at(63), restored_out);
+  EXPECT_THAT(restored_out.decisions, IsEmpty());
+  EXPECT_EQ(restored->nextTimer(), at(64));
+
+  EXPECT_THAT(tick(63).decisions, IsEmpty());
+  tick(64);
+  // alice has been idle longest (bob's slot was taken back later).
+  ASSERT_THAT(decisions(out_), ElementsAre("w1 offered alice"));
+  EXPECT_EQ(out_.decisions[0].attempt, 3u);
+  EXPECT_THAT(out_.changed_work, ElementsAre("w1"));
+  ASSERT_TRUE(engine_->workState("w1", state));
+  EXPECT_THAT(state.declined_agent_ids(), IsEmpty());
+  EXPECT_FALSE(state.has_last_declined_at());
+}
+
+TEST_F(OfferingEngineTest, DeclineMemoryZeroNeverForgets) {
+  auto policy = parse(kPolicyYaml);
+  policy->defaults.decline_memory = std::chrono::seconds(0);
+  engine_->setPolicy(policy, at(0), out_);
+  agent({.agent = "alice"}, 0);
+  work({.id = "w1", .enqueued = 1}, 1);
+  agent(makeRejected("alice", "w1"), 2);
+  EXPECT_EQ(engine_->nextTimer(), at(90));  // SLA risk (deadline 120 - 30 s) only, none at 62
+  EXPECT_THAT(tick(600).decisions, IsEmpty());
+  EXPECT_EQ(engine_->queueDepth(), 1u);
 }
 
 TEST_F(OfferingEngineTest, ALapsedOfferSetsTheAgentAwayAndGoesToSomeoneElse) {

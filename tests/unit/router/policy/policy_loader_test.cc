@@ -37,6 +37,7 @@ TEST(PolicyLoader, LoadsTheWorkedExample) {
 
   EXPECT_EQ(policy.defaults.reservation_timeout, seconds(30));
   EXPECT_EQ(policy.defaults.sticky_grace, minutes(10));
+  EXPECT_EQ(policy.defaults.decline_memory, minutes(1));  // not set: the default
   EXPECT_EQ(policy.defaults.open_conversation_window.get(v1::CHANNEL_EMAIL), hours(72));
   EXPECT_EQ(policy.defaults.open_conversation_window.get(v1::CHANNEL_SMS), std::nullopt);
   EXPECT_EQ(policy.defaults.sla.get(v1::CHANNEL_CHAT), minutes(2));
@@ -268,6 +269,17 @@ TEST(PolicyLoader, BadDurations) {
   EXPECT_EQ(loadError(kPools + "defaults: {sticky_grace: [10m]}\nqueues: [{name: a, pool: "
                                "tier1}]\n"),
             "policy.yaml:6:26: defaults.sticky_grace: expected a duration, found a list");
+  EXPECT_EQ(loadError(kPools + "defaults: {decline_memory: soon}\nqueues: [{name: a, pool: "
+                               "tier1}]\n"),
+            "policy.yaml:6:28: defaults.decline_memory: bad duration \"soon\": expected a digit "
+            "(write e.g. \"90s\", \"2m\", \"24h\", \"1h30m\")");
+}
+
+TEST(PolicyLoader, DeclineMemoryZeroMeansNeverForget) {
+  auto policy = parsePolicy(
+      kPools + "defaults: {decline_memory: 0s}\nqueues: [{name: a, pool: tier1}]\n", "policy.yaml");
+  ASSERT_TRUE(policy) << policy.error().message();
+  EXPECT_EQ(policy->defaults.decline_memory, seconds(0));
 }
 
 TEST(PolicyLoader, UnknownPoolsInQueuesAndOverflow) {

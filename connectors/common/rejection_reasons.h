@@ -17,5 +17,8 @@ inline constexpr std::string_view kBadSignature = "bad_signature";
 // A signature whose signed timestamp is outside the accepted window (a replay, or a clock
 // off by more than the window on either side).
 inline constexpr std::string_view kStaleTimestamp = "stale_timestamp";
+// A request under /v1/ that no enabled connector serves (a fax webhook, a typo, a connector
+// switched off). Counted under the channel label "unknown".
+inline constexpr std::string_view kUnknownChannel = "unknown_channel";
 
 }  // namespace switchboard::connectors::reasons

@@ -15,6 +15,8 @@ namespace {
 
 constexpr std::string_view kComponent = "ingress";
 constexpr size_t kMaxUserAgentBytes = 256;
+// Everything below it that no connector serves is answered by rejectUnknownChannel().
+constexpr std::string_view kUnknownChannelPrefix = "/v1/";
 
 }  // namespace
 
@@ -155,8 +157,13 @@ IngressHost::IngressHost(kafka::Producer& producer, Topics topics,
       options_(options),
       probe_(metrics),
       inbound_type_(v1::InboundMessage::descriptor()->full_name()),
-      dead_letter_type_(v1::DeadLetter::descriptor()->full_name()) {
+      dead_letter_type_(v1::DeadLetter::descriptor()->full_name()),
+      unknown_channel_{nullptr, probe_.channel("unknown", "ingress"), "ingress"} {
   for (const auto& connector : connectors.connectors()) {
+    for (const Route& route : connector->routes()) {
+      if (!served_paths_.empty()) served_paths_ += ", ";
+      served_paths_ += route.method + " " + route.path;
+    }
     std::string source = "connector/" + std::string(connector->name());
     auto bound = std::make_unique<Bound>(
         Bound{connector.get(), probe_.channel(connector->name(), source), source});
@@ -190,6 +197,20 @@ void IngressHost::attach(http::HttpServer& server) {
     }
   }
   if (chat_websocket_) chat_websocket_->attach(server);
+  // The longest path wins, so every connector route above (and the agent API's /v1/agents/)
+  // is matched before this fallback.
+  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+    server.route(method, std::string(kUnknownChannelPrefix),
+                 [this](http::Request&& request, http::Responder respond) {
+                   const size_t body_bytes = request.body.size();
+                   rejectUnknownChannel(std::move(request), body_bytes, respond);
+                 });
+    server.onOversize(method, std::string(kUnknownChannelPrefix),
+                      options_.max_unauthenticated_payload_bytes,
+                      [this](http::Request&& request, size_t body_bytes, http::Responder respond) {
+                        rejectUnknownChannel(std::move(request), body_bytes, respond);
+                      });
+  }
 }
 
 void IngressHost::submit(std::string_view connector_name, http::Request&& request,
@@ -346,6 +367,25 @@ void IngressHost::rejectOversized(Bound& bound, http::Request&& request, size_t 
   produceDeadLetter(bound, std::move(request), rejection, now, body_bytes);
 }
 
+void IngressHost::rejectUnknownChannel(http::Request&& request, size_t body_bytes,
+                                       const http::Responder& respond) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto now = std::chrono::system_clock::now();
+  Rejection rejection(Errc::kNotFound, reasons::kUnknownChannel,
+                      "no channel is served at " + request.method + " " + request.path +
+                          " (served here: " + served_paths_ + ")");
+  unknown_channel_.probe.requestRejected(rejection.reason(),
+                                         std::chrono::steady_clock::now() - start);
+  warnRateLimited("request to unknown channel path " + request.method + " " + request.path +
+                  " from " + request.remote_address + ", answered 404");
+  respond(http::jsonError(404, rejection.reason(), rejection.detail()));
+  const bool carries_payload = body_bytes > 0 || request.method == "POST" ||
+                               request.method == "PUT" || request.method == "PATCH";
+  if (carries_payload) {
+    produceDeadLetter(unknown_channel_, std::move(request), rejection, now, body_bytes);
+  }
+}
+
 void IngressHost::reject(Bound& bound, http::Request&& request, const Rejection& rejection,
                          std::chrono::system_clock::time_point now,
                          std::chrono::steady_clock::time_point start,
@@ -382,8 +422,10 @@ void IngressHost::produceDeadLetter(Bound& bound, http::Request&& request,
   }
   // Unsigned or forged requests come from anyone: keep enough to investigate, not enough
   // for a stranger to fill the dead-letter topic.
-  bool unauthenticated =
-      rejection.code() == Errc::kUnauthenticated || rejection.code() == Errc::kForbidden;
+  // So do requests to a channel nobody serves.
+  bool unauthenticated = rejection.code() == Errc::kUnauthenticated ||
+                         rejection.code() == Errc::kForbidden ||
+                         rejection.code() == Errc::kNotFound;
   size_t keep = unauthenticated ? options_.max_unauthenticated_payload_bytes
                                 : options_.max_dead_letter_payload_bytes;
   if (payload_bytes > keep || payload_bytes > request.body.size()) {

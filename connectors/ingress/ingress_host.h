@@ -85,7 +85,7 @@ class IngressHost {
 
  private:
   struct Bound {
-    const Connector* connector;
+    const Connector* connector;  // nullptr for unknown_channel_
     IngressProbe::ChannelProbe probe;
     std::string dead_letter_source;  // "connector/<name>"
   };
@@ -97,6 +97,10 @@ class IngressHost {
   // A body over the server's limit: `request.body` is its first bytes, `body_bytes` its size.
   void rejectOversized(Bound& bound, http::Request&& request, size_t body_bytes,
                        const http::Responder& respond);
+  // Anything under /v1/ that no connector serves: 404 unknown_channel, counted, and a dead
+  // letter when it carried a body (or was a POST, PUT or PATCH).
+  void rejectUnknownChannel(http::Request&& request, size_t body_bytes,
+                            const http::Responder& respond);
   void reject(Bound& bound, http::Request&& request, const Rejection& rejection,
               std::chrono::system_clock::time_point now,
               std::chrono::steady_clock::time_point start, const http::Responder& respond);
@@ -124,6 +128,8 @@ class IngressHost {
   const std::string inbound_type_;
   const std::string dead_letter_type_;
   std::vector<std::unique_ptr<Bound>> bound_;      // stable addresses: captured by routes
+  Bound unknown_channel_;                          // channel "unknown", source "ingress"
+  std::string served_paths_;                       // "POST /v1/chat/messages, ...", for 404s
   std::unique_ptr<ChatWebSocket> chat_websocket_;  // when the chat connector is enabled
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> admitted_requests_{0};

@@ -373,6 +373,53 @@ TEST_F(IngressTest, OversizedBodyIs413AndDeadLetteredTruncated) {
   }));
 }
 
+// A path under /v1/ that no connector serves is refused like any bad request: 404 JSON naming
+// what is served, a counter under channel "unknown", and (for requests carrying a payload) a
+// dead letter kept to the unauthenticated size, since anyone can send it.
+TEST_F(IngressTest, UnknownChannelIs404CountedAndDeadLettered) {
+  start();
+  auto probe = HttpClient::get(kLocalhost, port_, "/v1/fax/status");
+  ASSERT_TRUE(probe.has_value()) << probe.error().describe();
+  EXPECT_EQ(probe->status, 404);
+  const std::string body(10'000, 'f');
+  auto response = post("/v1/fax/webhook", body, {{"User-Agent", "faxgate/2"}});
+  ASSERT_TRUE(response.has_value()) << response.error().describe();
+  EXPECT_EQ(response->status, 404);
+  EXPECT_EQ(response->header("Content-Type"), "application/json");
+  boost::json::value error = boost::json::parse(response->body);
+  EXPECT_EQ(error.at("error").at("code").as_string(), "unknown_channel");
+  const std::string message(error.at("error").at("message").as_string());
+  EXPECT_NE(message.find("POST /v1/fax/webhook"), std::string::npos) << message;
+  EXPECT_NE(message.find("POST /v1/chat/messages"), std::string::npos) << message;
+
+  // One dead letter: the GET carried nothing worth keeping.
+  std::vector<Record> letters = awaitRecords(topics_.dead_letters, 0, 1);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].key, "ingress");
+  v1::DeadLetter letter;
+  ASSERT_TRUE(letter.ParseFromString(letters[0].value));
+  EXPECT_EQ(letter.source(), "ingress");
+  EXPECT_EQ(letter.reason(), "unknown_channel");
+  EXPECT_EQ(letter.attributes().at("path"), "/v1/fax/webhook");
+  EXPECT_EQ(letter.attributes().at("user_agent"), "faxgate/2");
+  const size_t kept = connectors::IngressOptions{}.max_unauthenticated_payload_bytes;
+  EXPECT_EQ(letter.payload(), body.substr(0, kept));
+  EXPECT_EQ(letter.attributes().at("payload_bytes"), std::to_string(body.size()));
+
+  EXPECT_EQ(totalRecords(topics_.inbound, kInboundPartitions), 0u);
+  EXPECT_EQ(
+      metric(R"(switchboard_ingress_rejects_total{channel="unknown",reason="unknown_channel"})"),
+      2);
+  EXPECT_TRUE(testing::eventually([&] {
+    return metric(R"(switchboard_dead_letters_total{reason="unknown_channel",source="ingress"})") ==
+           1;
+  }));
+  // The connectors' own routes are unaffected.
+  auto chat = post("/v1/chat/messages", kChatBody);
+  ASSERT_TRUE(chat.has_value()) << chat.error().describe();
+  EXPECT_EQ(chat->status, 202) << chat->body;
+}
+
 TEST_F(IngressTest, WrongContentTypeIs415) {
   start();
   auto response = post("/v1/chat/messages", kChatBody, {{"Content-Type", "text/plain"}});

@@ -55,6 +55,11 @@ Status PartitionReader::readToEnd(const std::string& topic, int32_t partition, i
     }
     MessagePtr m(rd_kafka_consumer_poll(rk_.get(), 100));
     if (!m) continue;
+    // A record or end-of-partition event of an earlier assignment of this reader can still be
+    // queued: another partition's EOF must not end this read early.
+    if (m->rkt != nullptr && (m->partition != partition || topic != rd_kafka_topic_name(m->rkt))) {
+      continue;
+    }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       // The broker dropped records or the end moved below what we asked: nothing more to read.
       if (m->offset >= next) break;

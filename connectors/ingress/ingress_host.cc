@@ -119,34 +119,59 @@ class IngressHost::Admission {
   IngressHost* host_;
 };
 
-// Counts the outcome of one dead letter; nobody waits for it. Deletes itself on its report.
-class IngressHost::DeadLetterDelivery final : public kafka::DeliveryListener {
+// One refused request waiting for its dead letter. The 4xx goes out only once the dead letter
+// is durable, so a sender that got a 4xx knows its raw request is on the dead-letter topic (a
+// process killed before that answers nothing, and the sender retries). A dead letter that
+// cannot be written answers 503 + Retry-After instead: the retry is refused again and
+// dead-lettered then. Owns the request's admission (one slot, `bytes`) and gives it back before
+// answering. Deletes itself on its report.
+class IngressHost::PendingRejection final : public kafka::DeliveryListener {
  public:
-  DeadLetterDelivery(IngressHost& host, Bound& bound, std::string_view reason)
-      : host_(host), bound_(bound), reason_(reason) {
+  PendingRejection(IngressHost& host, Bound& bound, http::Responder respond, http::Response answer,
+                   std::string_view reason, std::chrono::steady_clock::time_point start,
+                   int64_t bytes)
+      : host_(host),
+        bound_(bound),
+        respond_(std::move(respond)),
+        answer_(std::move(answer)),
+        reason_(reason),
+        start_(start),
+        bytes_(bytes) {
     host_.acquire();
   }
-  ~DeadLetterDelivery() override { host_.release(); }
+  ~PendingRejection() override { host_.release(); }
 
   void onDelivered(const kafka::DeliveryReport& report) override {
-    if (report.ok()) {
-      bound_.probe.deadLetterWritten(reason_);
-    } else {
-      failed(rd_kafka_err2str(report.err));
-    }
+    finish(report.ok() ? std::string_view() : std::string_view(rd_kafka_err2str(report.err)));
     delete this;
   }
 
-  void failed(std::string_view why) {
+  // Answers: the 4xx when `failure` is empty, else 503. Called once.
+  void finish(std::string_view failure) {
+    host_.releaseAdmission(bytes_);
+    auto elapsed = std::chrono::steady_clock::now() - start_;
+    if (failure.empty()) {
+      bound_.probe.deadLetterWritten(reason_);
+      bound_.probe.requestRejected(reason_, elapsed);
+      respond_(std::move(answer_));
+      return;
+    }
     bound_.probe.deadLetterFailed();
+    bound_.probe.kafkaUnavailable(elapsed);
     host_.warnRateLimited(bound_.dead_letter_source + ": could not write a dead letter (" +
-                          std::string(reason_) + "): " + std::string(why));
+                          std::string(reason_) + "), answered 503: " + std::string(failure));
+    respond_(http::unavailableResponse(host_.options_.retry_after,
+                                       "the refused request could not be recorded; retry later"));
   }
 
  private:
   IngressHost& host_;
   Bound& bound_;
+  http::Responder respond_;
+  http::Response answer_;
   std::string_view reason_;  // static storage, per the Rejection contract
+  std::chrono::steady_clock::time_point start_;
+  const int64_t bytes_;
 };
 
 IngressHost::IngressHost(kafka::Producer& producer, Topics topics,
@@ -278,9 +303,8 @@ void IngressHost::overloaded(Bound& bound, std::string_view limit,
                              std::chrono::steady_clock::time_point start,
                              const http::Responder& respond) {
   bound.probe.backPressure(limit, std::chrono::steady_clock::now() - start);
-  warnRateLimited(std::string(bound.connector->name()) +
-                  ": too many requests waiting for Kafka (in-flight " + std::string(limit) +
-                  " at the limit), answered 503");
+  warnRateLimited(bound.dead_letter_source + ": too many requests waiting for Kafka (in-flight " +
+                  std::string(limit) + " at the limit), answered 503");
   http::Response answer = http::jsonError(503, "overloaded",
                                           "too many requests are waiting for storage (in-flight " +
                                               std::string(limit) + " limit); retry later");
@@ -301,7 +325,7 @@ void IngressHost::handle(Bound& bound, http::Request&& request, http::Responder 
   const auto now = std::chrono::system_clock::now();
   ConnectorResult<NormalizedBatch> normalized = bound.connector->normalize(request, now);
   if (!normalized) {
-    reject(bound, std::move(request), normalized.error(), now, start, respond);
+    reject(bound, std::move(request), normalized.error(), now, start, admission, respond);
     return;
   }
   NormalizedBatch& batch = *normalized;
@@ -358,48 +382,88 @@ void IngressHost::handle(Bound& bound, http::Request&& request, http::Responder 
 void IngressHost::rejectOversized(Bound& bound, http::Request&& request, size_t body_bytes,
                                   const http::Responder& respond) {
   const auto start = std::chrono::steady_clock::now();
-  const auto now = std::chrono::system_clock::now();
+  if (!admitRequest()) {
+    overloaded(bound, "requests", start, respond);
+    return;
+  }
+  Admission admission(*this);
   Rejection rejection(Errc::kTooLarge, reasons::kBodyTooLarge,
                       "the request body (" + std::to_string(body_bytes) +
                           " bytes) is larger than this server accepts");
-  bound.probe.requestRejected(rejection.reason(), std::chrono::steady_clock::now() - start);
-  respond(bound.connector->rejectionAnswer(rejection));
-  produceDeadLetter(bound, std::move(request), rejection, now, body_bytes);
+  http::Response answer = bound.connector->rejectionAnswer(rejection);
+  answerAfterDeadLetter(bound, std::move(request), rejection, std::move(answer), body_bytes,
+                        std::chrono::system_clock::now(), start, admission, respond);
 }
 
 void IngressHost::rejectUnknownChannel(http::Request&& request, size_t body_bytes,
                                        const http::Responder& respond) {
   const auto start = std::chrono::steady_clock::now();
-  const auto now = std::chrono::system_clock::now();
   Rejection rejection(Errc::kNotFound, reasons::kUnknownChannel,
                       "no channel is served at " + request.method + " " + request.path +
                           " (served here: " + served_paths_ + ")");
-  unknown_channel_.probe.requestRejected(rejection.reason(),
-                                         std::chrono::steady_clock::now() - start);
   warnRateLimited("request to unknown channel path " + request.method + " " + request.path +
                   " from " + request.remote_address + ", answered 404");
-  respond(http::jsonError(404, rejection.reason(), rejection.detail()));
+  http::Response answer = http::jsonError(404, rejection.reason(), rejection.detail());
   const bool carries_payload = body_bytes > 0 || request.method == "POST" ||
                                request.method == "PUT" || request.method == "PATCH";
-  if (carries_payload) {
-    produceDeadLetter(unknown_channel_, std::move(request), rejection, now, body_bytes);
+  if (!carries_payload) {
+    unknown_channel_.probe.requestRejected(rejection.reason(),
+                                           std::chrono::steady_clock::now() - start);
+    respond(std::move(answer));
+    return;
   }
+  if (!admitRequest()) {
+    overloaded(unknown_channel_, "requests", start, respond);
+    return;
+  }
+  Admission admission(*this);
+  answerAfterDeadLetter(unknown_channel_, std::move(request), rejection, std::move(answer),
+                        body_bytes, std::chrono::system_clock::now(), start, admission, respond);
 }
 
 void IngressHost::reject(Bound& bound, http::Request&& request, const Rejection& rejection,
                          std::chrono::system_clock::time_point now,
-                         std::chrono::steady_clock::time_point start,
+                         std::chrono::steady_clock::time_point start, Admission& admission,
                          const http::Responder& respond) {
-  bound.probe.requestRejected(rejection.reason(), std::chrono::steady_clock::now() - start);
-  respond(bound.connector->rejectionAnswer(rejection));
+  http::Response answer = bound.connector->rejectionAnswer(rejection);
   const size_t payload_bytes = request.body.size();
-  produceDeadLetter(bound, std::move(request), rejection, now, payload_bytes);
+  answerAfterDeadLetter(bound, std::move(request), rejection, std::move(answer), payload_bytes, now,
+                        start, admission, respond);
 }
 
-void IngressHost::produceDeadLetter(Bound& bound, http::Request&& request,
-                                    const Rejection& rejection,
-                                    std::chrono::system_clock::time_point now,
-                                    size_t payload_bytes) {
+void IngressHost::answerAfterDeadLetter(Bound& bound, http::Request&& request,
+                                        const Rejection& rejection, http::Response answer,
+                                        size_t payload_bytes,
+                                        std::chrono::system_clock::time_point now,
+                                        std::chrono::steady_clock::time_point start,
+                                        Admission& admission, const http::Responder& respond) {
+  kafka::OutgoingRecord record =
+      deadLetterRecord(bound, std::move(request), rejection, now, payload_bytes);
+  const auto bytes = static_cast<int64_t>(record.key.size() + record.value.size() +
+                                          record.event_id.size() + record.event_type.size());
+  if (!admitBytes(bytes)) {
+    overloaded(bound, "bytes", start, respond);
+    return;
+  }
+  admission.handOver();
+  auto pending = std::make_unique<PendingRejection>(*this, bound, respond, std::move(answer),
+                                                    rejection.reason(), start, bytes);
+  if (record.value.empty()) {
+    pending->finish("could not serialize");
+    return;
+  }
+  Status produced = producer_.produce(record, pending.get());
+  if (!produced) {
+    pending->finish(produced.error().describe());
+    return;
+  }
+  pending.release();  // deletes itself on its delivery report
+}
+
+kafka::OutgoingRecord IngressHost::deadLetterRecord(Bound& bound, http::Request&& request,
+                                                    const Rejection& rejection,
+                                                    std::chrono::system_clock::time_point now,
+                                                    size_t payload_bytes) const {
   v1::DeadLetter letter;
   v1::Envelope* envelope = letter.mutable_envelope();
   envelope->set_event_id("dl-" + randomHex(32));
@@ -420,9 +484,8 @@ void IngressHost::produceDeadLetter(Bound& bound, http::Request&& request,
   if (auto user_agent = request.header("User-Agent")) {
     attributes["user_agent"] = std::string(user_agent->substr(0, kMaxUserAgentBytes));
   }
-  // Unsigned or forged requests come from anyone: keep enough to investigate, not enough
-  // for a stranger to fill the dead-letter topic.
-  // So do requests to a channel nobody serves.
+  // Unsigned or forged requests come from anyone, and so do requests to a channel nobody
+  // serves: keep enough to investigate, not enough for a stranger to fill the dead-letter topic.
   bool unauthenticated = rejection.code() == Errc::kUnauthenticated ||
                          rejection.code() == Errc::kForbidden ||
                          rejection.code() == Errc::kNotFound;
@@ -440,17 +503,10 @@ void IngressHost::produceDeadLetter(Bound& bound, http::Request&& request,
   record.key = bound.dead_letter_source;
   record.event_id = envelope->event_id();
   record.event_type = dead_letter_type_;
-  auto delivery = std::make_unique<DeadLetterDelivery>(*this, bound, rejection.reason());
-  if (!letter.SerializeToString(&record.value)) {
-    delivery->failed("could not serialize");
-    return;
-  }
-  Status produced = producer_.produce(record, delivery.get());
-  if (!produced) {
-    delivery->failed(produced.error().describe());
-    return;
-  }
-  delivery.release();  // deletes itself on its delivery report
+  // Left empty when serializing fails (a DeadLetter always has an envelope, so never empty
+  // otherwise): answerAfterDeadLetter() answers 503 then.
+  if (!letter.SerializeToString(&record.value)) record.value.clear();
+  return record;
 }
 
 }  // namespace switchboard::connectors

@@ -8,9 +8,12 @@
 // still awaiting their reports, or their record bytes, are at IngressOptions' limit is answered
 // 503 with Retry-After at once, before its connector parses it; nothing is produced or
 // dead-lettered for it. So memory stays bounded when Kafka is slow or down.
-// A refused request answers the mapped 4xx at once, and its raw payload goes to the
-// dead-letter topic without being waited for. So does a body over the server's max_body_bytes
-// (413 body_too_large; the server hands over only its first max_dead_letter_payload_bytes).
+// A refused request's raw payload goes to the dead-letter topic, and the mapped 4xx is sent
+// only once that record is durable ("a 4xx means dead-lettered"); when it cannot be written the
+// answer is 503 + Retry-After, so the sender retries. So does a body over the server's
+// max_body_bytes (413 body_too_large; the server hands over only its first
+// max_dead_letter_payload_bytes). A refused request takes an in-flight slot and its dead
+// letter's bytes while it waits, like an accepted one.
 // With the chat connector enabled, attach() also serves the chat WebSocket (chat_websocket.h).
 //
 // Lifecycle: construct after the producer and the registry (both must outlive the host),
@@ -77,7 +80,7 @@ class IngressHost {
   // An unknown or disabled connector answers 404. Thread-safe, like the HTTP path.
   void submit(std::string_view connector_name, http::Request&& request, http::Responder respond);
 
-  // Delivery reports the host still waits for (accepted requests and dead letters).
+  // Delivery reports the host still waits for (accepted and refused requests).
   int64_t inFlight() const { return in_flight_.load(std::memory_order_acquire); }
   // Requests counted against the in-flight limits, and their bytes.
   int64_t admittedRequests() const { return admitted_requests_.load(std::memory_order_relaxed); }
@@ -90,7 +93,7 @@ class IngressHost {
     std::string dead_letter_source;  // "connector/<name>"
   };
   class PendingRequest;
-  class DeadLetterDelivery;
+  class PendingRejection;
   class Admission;
 
   void handle(Bound& bound, http::Request&& request, http::Responder respond);
@@ -103,10 +106,21 @@ class IngressHost {
                             const http::Responder& respond);
   void reject(Bound& bound, http::Request&& request, const Rejection& rejection,
               std::chrono::system_clock::time_point now,
-              std::chrono::steady_clock::time_point start, const http::Responder& respond);
+              std::chrono::steady_clock::time_point start, Admission& admission,
+              const http::Responder& respond);
+  // Produces the dead letter of `request` and answers `answer` (the 4xx of `rejection`) once it
+  // is durable, 503 if it cannot be written; `admission` is handed over until then.
   // `payload_bytes`: the size of the original body, when request.body is already a prefix.
-  void produceDeadLetter(Bound& bound, http::Request&& request, const Rejection& rejection,
-                         std::chrono::system_clock::time_point now, size_t payload_bytes);
+  void answerAfterDeadLetter(Bound& bound, http::Request&& request, const Rejection& rejection,
+                             http::Response answer, size_t payload_bytes,
+                             std::chrono::system_clock::time_point now,
+                             std::chrono::steady_clock::time_point start, Admission& admission,
+                             const http::Responder& respond);
+  // The dead-letter record of `request` (its value empty if it could not be serialized).
+  kafka::OutgoingRecord deadLetterRecord(Bound& bound, http::Request&& request,
+                                         const Rejection& rejection,
+                                         std::chrono::system_clock::time_point now,
+                                         size_t payload_bytes) const;
   // The in-flight limits. admitRequest() takes a request slot, admitBytes() adds the records'
   // bytes; false (and nothing taken) at the limit. releaseAdmission() gives both back.
   bool admitRequest();

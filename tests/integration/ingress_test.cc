@@ -706,6 +706,51 @@ TEST_F(IngressTest, KafkaErrorsOnProduceAnswer503) {
   EXPECT_EQ(chat->header("Retry-After"), "5");
 }
 
+// A 4xx means "dead-lettered": it goes out only once the dead letter is durable. With Kafka
+// down past the delivery timeout, a refused request is answered 503 + Retry-After instead (the
+// failure counted), and the sender's retry is refused and dead-lettered once Kafka is back.
+TEST_F(IngressTest, ARefusalIsAnsweredOnlyOnceItsDeadLetterIsDurable) {
+  start({.delivery_timeout = 1500ms});
+  const std::string raw = R"({"visitor_id": "v-42", "text": )";
+  rd_kafka_mock_broker_set_down(cluster_->mock(), 1);
+
+  auto refused = post("/v1/chat/messages", raw);
+  ASSERT_TRUE(refused.has_value()) << refused.error().describe();
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  EXPECT_EQ(refused->header("Retry-After"), "5");
+  std::string rendered = metrics_.render();
+  EXPECT_EQ(
+      metricValue(rendered, R"(switchboard_dead_letter_failures_total{source="connector/chat"})"),
+      1);
+  EXPECT_EQ(metricValue(rendered,
+                        R"(switchboard_ingress_requests_total{channel="chat",outcome="rejected"})"),
+            0);
+  EXPECT_EQ(host_->admittedRequests(), 0);
+
+  rd_kafka_mock_broker_set_up(cluster_->mock(), 1);
+  std::optional<HttpResponse> retried;
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        auto r = post("/v1/chat/messages", raw);
+        if (r.has_value()) retried = *r;
+        return r.has_value() && r->status != 503;
+      },
+      30s, 100ms));
+  ASSERT_TRUE(retried.has_value());
+  EXPECT_EQ(retried->status, 400) << retried->body;
+  // Counted when answered, not eventually: the record was acknowledged before the 400.
+  EXPECT_EQ(
+      metric(R"(switchboard_dead_letters_total{reason="malformed_json",source="connector/chat"})"),
+      1);
+  EXPECT_EQ(metric(R"(switchboard_ingress_requests_total{channel="chat",outcome="rejected"})"), 1);
+  std::vector<Record> letters = awaitRecords(topics_.dead_letters, 0, 1);
+  ASSERT_GE(letters.size(), 1u);
+  v1::DeadLetter letter;
+  ASSERT_TRUE(letter.ParseFromString(letters.back().value));
+  EXPECT_EQ(letter.payload(), raw);
+  EXPECT_EQ(host_->admittedRequests(), 0);
+}
+
 TEST_F(IngressTest, AgentApiWithoutATokenRefusesEveryCall) {
   start({.bearer_token = ""});
   auto anonymous = post("/v1/agents/alice/presence", R"({"presence":"away"})");

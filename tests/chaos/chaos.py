@@ -71,7 +71,9 @@ def main():
     ap.add_argument("--connectors", type=int, default=2)
     ap.add_argument("--partitions", type=int, default=6)
     ap.add_argument("--fault-interval", type=float, default=6, help="mean seconds between faults")
-    ap.add_argument("--drain-timeout", type=float, default=240)
+    ap.add_argument("--drain-timeout", type=float, default=120,
+                    help="the drain gives up after this many seconds without progress")
+    ap.add_argument("--drain-max", type=float, default=600, help="and after this many in all")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--workdir", default=None, help="kept after the run (default: temporary)")
     ap.add_argument("--summary-json", default=None)
@@ -119,23 +121,37 @@ def main():
             d.reap()
             if time.monotonic() >= next_report:
                 next_report += 30
-                log("progress: %s, work items %d, routers %d, connectors %d" % (
-                    ledger.by_outcome(), len(checker.item_records), len(d.live("router")),
-                    len(d.live("connectors"))))
+                log("progress: %s, work items %d, unassigned %s, routers %d, connectors %d" % (
+                    ledger.by_outcome(), len(checker.item_records), checker.backlog(),
+                    len(d.live("router")), len(d.live("connectors"))))
 
         log("chaos over: healing the deployment, finishing in-flight requests")
         monkey.stop_and_heal(args.routers, args.connectors)
         workload.stop()
         helpdesk.stop_flapping()
         helpdesk.all_available()
-        log("draining (up to %.0fs): every message routed, every assignment completed" %
-            args.drain_timeout)
-        drain_end = time.monotonic() + args.drain_timeout
+        log("draining (until %.0fs without progress, %.0fs at most): every message routed, "
+            "every assignment completed" % (args.drain_timeout, args.drain_max))
+        # A backlog left by the chaos drains at the agents' pace: wait while it shrinks.
+        drain_started = time.monotonic()
+        drain_end = drain_started + args.drain_max
+        last_progress, progress_at = checker.progress(), drain_started
+        next_report = drain_started + 30
         while time.monotonic() < drain_end:
             d.reap()
             if checker.settled(ledger) and helpdesk.idle() and checker.tail.caught_up():
                 break
             time.sleep(1)
+            progress = checker.progress()
+            if time.monotonic() >= next_report:
+                next_report += 30
+                log("draining: unassigned %s" % checker.backlog())
+            if progress != last_progress:
+                last_progress, progress_at = progress, time.monotonic()
+            elif time.monotonic() - progress_at > args.drain_timeout:
+                log("drain stalled: no progress for %.0fs" % args.drain_timeout)
+                break
+        log("drained in %.0fs" % (time.monotonic() - drain_started))
         time.sleep(2)  # the last records' fetch
         summary, details = checker.verdict(ledger)
         summary.update({

@@ -199,6 +199,20 @@ class Checker:
             details += ["observer gap: %s" % (g,) for g in self.tail.gaps[:5]]
             return summary, details
 
+    def progress(self):
+        """What the drain watches move: conversations assigned, items completed, items made."""
+        with self.lock:
+            return (len(self.assigned_conversations), len(self.completed), len(self.item_records))
+
+    def backlog(self):
+        """Conversations not yet assigned, by channel: the queue the agents have still to serve."""
+        with self.lock:
+            waiting = defaultdict(set)
+            for conversation, channel in self.item_info.values():
+                if conversation not in self.assigned_conversations:
+                    waiting[channel].add(conversation)
+            return {channel: len(c) for channel, c in sorted(waiting.items())}
+
     def settled(self, ledger):
         """True when every accepted message has its work item, and every item is either held
         by nobody (completed, absorbed into a conversation) or the helpdesk is done with it."""

@@ -5,11 +5,14 @@ assignments topic.
 Agents come from the policy. They go AVAILABLE at start; accept most offers, reject some and
 let some lapse; complete assigned work after a few seconds; come back AVAILABLE after a lapsed
 offer set them AWAY; and now and then go OFFLINE for a while (their offers are re-queued).
+Each agent makes its calls in order on a thread of its own, as people at their own desks do: a
+call stuck on a restarting router delays that agent only, not the whole floor.
 """
 
 import heapq
 import http.client
 import json
+import queue
 import random
 import threading
 import time
@@ -37,6 +40,8 @@ class Helpdesk:
         self.lock = threading.Lock()
         self.timers = []  # heap of (due, seq, action, agent, body)
         self.seq = 0
+        self.desks = {agent: queue.Queue() for agent in self.agents}  # calls due, in order
+        self.calls_pending = 0  # handed to a desk and not finished
         self.seen = set()
         self.counts = {"accepts": 0, "rejects": 0, "ignored": 0, "completes": 0,
                        "presence": 0, "api_errors": 0, "api_refused": 0}
@@ -52,6 +57,12 @@ class Helpdesk:
         self.tail.start()
         self.worker = threading.Thread(target=self._run, daemon=True, name="helpdesk")
         self.worker.start()
+        self.desk_threads = [
+            threading.Thread(target=self._desk, args=(agent, random.Random("%s/%s" % (
+                self.rng.random(), agent))), daemon=True, name="desk-" + agent)
+            for agent in sorted(self.agents)]
+        for t in self.desk_threads:
+            t.start()
 
     def _later(self, delay, action, agent, body):
         with self.lock:
@@ -106,14 +117,28 @@ class Helpdesk:
                 self.stopping.wait(min(0.1, max(0.0, due - now)))
                 continue
             _, _, action, agent, body = item
-            self._call(action, agent, body)
+            with self.lock:
+                self.calls_pending += 1
+            self.desks[agent].put((action, body))
 
-    def _call(self, action, agent, body):
+    def _desk(self, agent, rng):
+        while not self.stopping.is_set():
+            try:
+                action, body = self.desks[agent].get(timeout=0.2)
+            except queue.Empty:
+                continue
+            try:
+                self._call(action, agent, body, rng)
+            finally:
+                with self.lock:
+                    self.calls_pending -= 1
+
+    def _call(self, action, agent, body, rng):
         """Delivers one API call, retrying (same request_id) until a final answer."""
         deadline = time.monotonic() + 120
         payload = json.dumps(body).encode()
         while time.monotonic() < deadline and not self.stopping.is_set():
-            ep = self.deployment.endpoint("router", self.rng)
+            ep = self.deployment.endpoint("router", rng)
             status = None
             if ep is not None:
                 try:
@@ -139,7 +164,7 @@ class Helpdesk:
                 return
             with self.lock:
                 self.counts["api_errors"] += 1
-            time.sleep(0.3 + self.rng.random() * 0.5)
+            time.sleep(0.3 + rng.random() * 0.5)
 
     def all_available(self):
         for agent in self.agents:
@@ -150,9 +175,11 @@ class Helpdesk:
 
     def idle(self):
         with self.lock:
-            return not self.timers
+            return not self.timers and self.calls_pending == 0
 
     def stop(self):
         self.stopping.set()
         self.worker.join(timeout=10)
+        for t in self.desk_threads:
+            t.join(timeout=10)
         self.tail.stop()

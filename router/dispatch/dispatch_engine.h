@@ -43,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "router/dispatch/inline_vector.h"
 #include "router/dispatch/item_queue.h"
 #include "router/dispatch/proto_time.h"
 #include "router/dispatch/skill_sets.h"
@@ -235,7 +236,7 @@ class DispatchEngine {
   // but no agent of this domain can take them until the policy changes.
   size_t strandedCount() const;
   bool remembersFinished(std::string_view work_item_id) const;
-  size_t finishedCount() const { return finished_index_.size(); }
+  size_t finishedCount() const { return finished_count_; }
   const v1::WorkItem* workItem(std::string_view work_item_id) const;
   std::optional<TimePoint> nextTimer() const;
 
@@ -264,18 +265,21 @@ class DispatchEngine {
   };
   using AgentSet = std::set<AgentRank>;
 
-  struct QueueRank {
-    policy::QueueRankKey key;
-    WorkEntry* entry = nullptr;
-    bool declined = false;  // entry->declined is not empty (it does not change while queued)
-    bool operator<(const QueueRank& o) const { return key < o.key; }
-  };
-
   struct AgentGroup {
     uint32_t pool = 0;
     uint32_t channel = 0;  // a Channel, or kAnyChannel
     SkillSetId skills = 0;
+    uint32_t listed_at = kNone;  // its place in pool_channel_listed_ while it has agents
     AgentSet agents;
+  };
+  // An agent group with agents in it, as choose() reads it: the skills it filters on and the
+  // group's size and best agent inline, so that a scan over the groups of a (pool, channel)
+  // reads one array and visits no empty group and no group whose skills fall short.
+  struct ListedGroup {
+    SkillSetId skills = 0;
+    uint32_t group = 0;
+    uint32_t size = 0;
+    const AgentRank* first = nullptr;  // of agent_groups_[group].agents
   };
   struct ItemGroup {
     uint32_t channel = 0;
@@ -289,11 +293,12 @@ class DispatchEngine {
     uint32_t used = 0;
   };
 
-  // Item groups an agent signature (skill set, pool set) may serve; extended lazily as new
-  // item groups appear.
+  // Item groups an agent signature (skill set, pool set) may serve, by channel (a freed agent
+  // has a free slot on one or two channels: the groups of the others are not even read);
+  // extended lazily as new item groups appear.
   struct Compat {
     uint32_t checked = 0;  // item groups examined so far
-    std::vector<uint32_t> groups;
+    std::array<std::vector<uint32_t>, kChannels> groups;
   };
 
   // A copy of a record's id kept in the record itself, which the hash indexes point at: a
@@ -307,34 +312,38 @@ class DispatchEngine {
     void set(std::string_view id);
   };
 
-  struct AgentRecord {
-    uint32_t index = 0;
+  // Laid out by use: a lookup compares the key (line 0); matching and the free-agent lists
+  // read the next lines (line 1: state and ranks, then slots, items held, memberships); the
+  // rest is read when the agent changes or is persisted.
+  static constexpr size_t kHeldInline = 8;  // items in hand kept in the record (spills beyond)
+  struct alignas(64) AgentRecord {
     InlineId key;  // of `id`
-    std::string id;
-    std::string display_name;
     v1::Presence presence = v1::PRESENCE_UNSPECIFIED;
-    std::vector<std::string> skill_names;
-    std::array<std::optional<uint32_t>, kChannels> stated{};  // PresenceChanged.capacities
-    bool stated_any = false;
     SkillSetId skills = SkillSets::kEmpty;
-    std::vector<uint32_t> pools;  // member pools, in policy order
     SetId pool_set = IdSets::kEmpty;
-    std::array<Slot, kChannels> slots{};
-    bool any_channel = false;  // no capacity known: one item of any channel
     uint32_t active = 0;       // items offered or assigned
-    int64_t idle_since = 0;    // unix ns; 0 = unset
+    bool any_channel = false;  // no capacity known: one item of any channel
+    uint32_t index = 0;
+    Compat* compat = nullptr;
+    int64_t idle_since = 0;  // unix ns; 0 = unset
     int64_t last_assigned_at = 0;
-    std::vector<WorkEntry*> holding;  // offered and assigned items, oldest first
+    uint64_t noted_call = 0;
+    std::array<Slot, kChannels> slots{};
+    InlineVector<WorkEntry*, kHeldInline> holding;  // offered and assigned items, oldest first
     // Free-agent groups it is listed in, with its node there (extracted without a search).
     std::vector<std::pair<uint32_t, AgentSet::iterator>> listed;
     // Its agent group per (member pool position, channel slot key); kNone until first used.
     // Reset with the memberships (recomputeMembership()), which every index rebuild redoes.
     std::vector<uint32_t> group_of;
-    Compat* compat = nullptr;
-    uint64_t noted_call = 0;
+    std::vector<uint32_t> pools;  // member pools, in policy order
+    std::string id;
+    std::string display_name;
+    std::vector<std::string> skill_names;
+    std::array<std::optional<uint32_t>, kChannels> stated{};  // PresenceChanged.capacities
+    bool stated_any = false;
   };
 
-  struct WorkEntry {
+  struct alignas(64) WorkEntry {
     uint32_t index = 0;
     Phase phase = Phase::kFree;
     v1::Channel channel = v1::CHANNEL_UNSPECIFIED;  // item.channel()
@@ -352,7 +361,6 @@ class DispatchEngine {
     int64_t enqueued_ns = 0;
     int64_t deadline_ns = 0;
     uint32_t group = kNone;  // item group while queued
-    QueueRank rank;
     // As inserted in item_groups_[group].items while group != kNone (the key to remove it).
     ItemQueue::Item queued;
     int32_t queued_priority = 0;
@@ -376,12 +384,16 @@ class DispatchEngine {
     v1::WorkItem item;
   };
 
+  // What the hot paths read of the policy's pools and queues, compact (the policy's own
+  // records are large and scattered): names are views of the policy's.
   struct PoolInfo {
+    std::string_view name;
     bool in_domain = false;
     policy::Strategy strategy = policy::Strategy::kLongestIdle;
     int64_t sticky_grace_ns = 0;
   };
   struct QueueInfo {
+    std::string_view name;
     std::vector<uint32_t> reach;      // pool indices: the pool, then each overflow pool
     std::vector<SetId> reach_sets;    // by overflow steps in force
     std::vector<int64_t> step_after;  // ns
@@ -399,7 +411,7 @@ class DispatchEngine {
   // four children span one or two cache lines.
   struct TimerNode {
     int64_t at = 0;
-    uint32_t index = 0;  // of the entry in entries_
+    uint32_t index = 0;  // of the entry (entryAt())
     uint32_t seq = 0;
   };
 
@@ -449,6 +461,8 @@ class DispatchEngine {
   // The queued item's declined list has been kept for decline_memory: forget it.
   bool forgetsDeclines(const WorkEntry& entry, int64_t now_ns) const;
   uint32_t agentGroup(uint32_t pool, uint32_t channel, SkillSetId skills);
+  // After agents joined or left agent_groups_[group]: its entry in pool_channel_listed_.
+  void syncListed(uint32_t group);
   Compat* compatFor(SkillSetId skills, SetId pools);
   void noteAgent(AgentRecord& agent, Outcome& out);
 
@@ -465,6 +479,8 @@ class DispatchEngine {
   uint32_t itemGroup(uint32_t channel, SkillSetId skills, SetId pools);
   std::span<const uint32_t> reachOf(const WorkEntry& entry) const;
   void noteWork(WorkEntry& entry, Outcome& out);
+  // Queue order of queued entries (as of their last refresh()).
+  static bool queuedBefore(const WorkEntry* a, const WorkEntry* b);
   void scheduleTimer(WorkEntry& entry);
 
   // Matching.
@@ -500,11 +516,22 @@ class DispatchEngine {
   void heapDown(size_t pos);
   void rebuildIndexes(int64_t now_ns);
 
-  // Finished-id memory.
+  // Work item ids (ids_).
+  static constexpr uint32_t kFinishedBit = 1u << 31;  // entry indices stay below it
+  static bool isFinished(uint32_t handle) { return (handle & kFinishedBit) != 0; }
+  static uint32_t finishedHandle(size_t ring_position) {
+    return kFinishedBit | static_cast<uint32_t>(ring_position);
+  }
+  // The index of the entry holding `work_item_id`, or StringIndex::kNone. `hash`: hashOf(id).
+  uint32_t findWork(std::string_view work_item_id, uint64_t hash) const;
+
+  // Finished-id memory. `held`: the entry index under which ids_ holds the id, whose slot then
+  // becomes the finished one (kNone: the id is not held).
   bool remembersFinished(std::string_view work_item_id, uint64_t hash) const;
-  void rememberFinished(std::string_view work_item_id, uint64_t hash, TimePoint now, Outcome& out);
+  void rememberFinished(std::string_view work_item_id, uint64_t hash, TimePoint now, Outcome& out,
+                        uint32_t held = kNone);
   size_t insertFinished(std::string_view work_item_id, uint64_t hash, uint64_t sequence,
-                        int64_t at_ns, Outcome* out, bool restoring);
+                        int64_t at_ns, Outcome* out, bool restoring, uint32_t held = kNone);
 
   std::string domain_;
   PolicyPtr policy_;
@@ -525,20 +552,32 @@ class DispatchEngine {
 
   std::vector<AgentGroup> agent_groups_;
   std::unordered_map<uint64_t, uint32_t> agent_group_index_;
-  // Per (pool, channel slot key): its agent groups.
-  std::vector<std::vector<uint32_t>> pool_channel_groups_;
-  std::vector<uint32_t> pool_channel_free_;  // free agents listed per (pool, channel slot key)
+  // Per (pool, channel slot key): its agent groups that have agents listed, in no particular
+  // order (choose() takes the best of their best agents, whatever the order).
+  std::vector<std::vector<ListedGroup>> pool_channel_listed_;
   std::vector<AgentSet::node_type> spare_agent_nodes_;
 
   std::vector<ItemGroup> item_groups_;
   std::unordered_map<uint64_t, uint32_t> item_group_index_;
   std::unordered_map<uint64_t, Compat> compat_;
 
-  std::vector<std::unique_ptr<WorkEntry>> entries_;
+  // Work entries live in chunks that never move, so that an index (a handle in ids_, the item
+  // queues, the timer heap) leads to its entry through the short chunk table, which stays in
+  // cache, where a table of a pointer per entry cost a cache miss per lookup.
+  static constexpr uint32_t kEntryChunk = 256;
+  WorkEntry& entryAt(uint32_t index) const {
+    return entry_chunks_[index / kEntryChunk][index % kEntryChunk];
+  }
+  std::vector<std::unique_ptr<WorkEntry[]>> entry_chunks_;
+  std::vector<WorkEntry*> entries_;  // every entry, by index: for the scans over all of them
   std::vector<uint32_t> free_entries_;
   std::vector<uint32_t> released_entries_;  // freed this call: reusable from the next one
-  StringIndex work_index_;                  // work_item_id → entry (queued, offered, in hand)
-  StringIndex conversation_index_;          // conversation_id → entry
+  // Work item ids: of the entries held (queued, offered, in hand) → entry index, and of the
+  // finished ones remembered → finishedHandle(ring position). One index, so that an arrival
+  // checks both with one probe and a completion turns the held id into the finished one in its
+  // slot: one random slot per id instead of two.
+  StringIndex ids_;
+  StringIndex conversation_index_;  // conversation_id → entry
   size_t queued_count_ = 0;
   size_t offered_count_ = 0;
   size_t assigned_count_ = 0;
@@ -560,8 +599,8 @@ class DispatchEngine {
     bool used = false;
   };
   std::vector<FinishedSlot> finished_ring_;
-  size_t finished_next_ = 0;  // ring position of the next insert (the oldest when full)
-  StringIndex finished_index_;
+  size_t finished_next_ = 0;   // ring position of the next insert (the oldest when full)
+  size_t finished_count_ = 0;  // ring slots in use
   uint64_t next_finished_sequence_ = 1;
   std::vector<v1::FinishedWork> restored_finished_;
   std::vector<WorkEntry*> restore_fixups_;  // restored as queued although held: persist again

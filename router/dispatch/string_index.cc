@@ -85,17 +85,27 @@ bool StringIndex::erase(std::string_view key) {
   return true;
 }
 
-bool StringIndex::eraseHandle(uint64_t hash, uint32_t handle) {
-  if (slots_.empty()) return false;
+size_t StringIndex::slotOf(uint64_t hash, uint32_t handle) const {
+  if (slots_.empty()) return kAbsent;
   const size_t mask = slots_.size() - 1;
-  size_t i = hash & mask;
-  while (true) {
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];
-    if (slot.data == nullptr) return false;
-    if (slot.handle == handle && slot.hash == hash) break;
-    i = (i + 1) & mask;
+    if (slot.data == nullptr) return kAbsent;
+    if (slot.handle == handle && slot.hash == hash) return i;
   }
+}
+
+bool StringIndex::eraseHandle(uint64_t hash, uint32_t handle) {
+  const size_t i = slotOf(hash, handle);
+  if (i == kAbsent) return false;
   eraseAt(i);
+  return true;
+}
+
+bool StringIndex::rekey(uint64_t hash, uint32_t handle, std::string_view key, uint32_t new_handle) {
+  const size_t i = slotOf(hash, handle);
+  if (i == kAbsent) return false;
+  slots_[i] = Slot{key.data(), static_cast<uint32_t>(key.size()), new_handle, hash};
   return true;
 }
 

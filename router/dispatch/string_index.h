@@ -27,6 +27,18 @@ class StringIndex {
   // The handle of `key`, or kNone. `hash` must be hashOf(key).
   uint32_t find(std::string_view key) const { return find(key, hashOf(key)); }
   uint32_t find(std::string_view key, uint64_t hash) const;
+  // The handle of `key` among those `accept(handle)` admits, or kNone: for an index whose
+  // handles come in kinds (tag bits) and may hold one key once per kind.
+  template <typename Accept>
+  uint32_t findIf(std::string_view key, uint64_t hash, Accept accept) const {
+    if (slots_.empty()) return kNone;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots_[i];
+      if (slot.data == nullptr) return kNone;
+      if (slot.hash == hash && accept(slot.handle) && slot.key() == key) return slot.handle;
+    }
+  }
   // Adds `*key` → handle; `*key` must not be present and must outlive its entry.
   void insert(const std::string* key, uint32_t handle) { insert(key, hashOf(*key), handle); }
   void insert(const std::string* key, uint64_t hash, uint32_t handle) {
@@ -38,6 +50,10 @@ class StringIndex {
   bool erase(std::string_view key);
   // Removes the entry of `handle` whose key hashes to `hash`; false when absent.
   bool eraseHandle(uint64_t hash, uint32_t handle);
+  // The entry of `handle` whose key hashes to `hash` takes `key` (equal characters held
+  // elsewhere, so the same hash) and `new_handle`, in its slot: one probe, where an erase and
+  // an insert would probe twice and shift. False when absent.
+  bool rekey(uint64_t hash, uint32_t handle, std::string_view key, uint32_t new_handle);
   // Starts loading the slot where a lookup of `hash` begins, so that the cache misses of
   // several independent lookups overlap instead of coming one after the other.
   void prefetch(uint64_t hash) const {
@@ -60,6 +76,9 @@ class StringIndex {
     uint64_t hash = 0;
     std::string_view key() const { return {data, size}; }
   };
+  static constexpr size_t kAbsent = SIZE_MAX;
+  // The slot of (hash, handle), or kAbsent.
+  size_t slotOf(uint64_t hash, uint32_t handle) const;
   void eraseAt(size_t i);
   void grow();
 

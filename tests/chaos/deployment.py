@@ -75,6 +75,10 @@ class Deployment:
         self.log = log
         self.lock = threading.Lock()
         self.slots = {}
+        # Per slot name: processes started and slots added under it, so that a name reused after
+        # a scale-down neither overwrites the old logs nor inherits the old state directory.
+        self.generations = {}
+        self.incarnations = {}
         self.kafka = None
         self.brokers = None
         self.fault_port = None
@@ -122,16 +126,22 @@ class Deployment:
                 argv = [self.binary, "connectors"] + common + [
                     "--smtp-port", "0", "--max-body-bytes", "65536"]
             else:
-                state = os.path.join(self.workdir, "state", name)
+                # A new replica starts with an empty state directory (a restart keeps its own).
+                self.incarnations[name] = self.incarnations.get(name, 0) + 1
+                state = os.path.join(self.workdir, "state",
+                                     "%s.%d" % (name, self.incarnations[name]))
                 argv = [self.binary, "router"] + common + [
                     "--state-dir", state, "--policy", self.policy]
             slot = Slot(name, kind, argv, self.workdir)
+            slot.generation = self.generations.get(name, 0)
             self.slots[name] = slot
         self._spawn(slot)
         return slot
 
     def _spawn(self, slot):
-        slot.generation += 1
+        with self.lock:
+            slot.generation += 1
+            self.generations[slot.name] = slot.generation
         proc = subprocess.Popen(slot.argv, stdout=open(slot.log_path(), "w"),
                                 stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
         port = wait_for_line(slot.log_path(), LISTENING, proc, 60)

@@ -94,6 +94,7 @@ def main():
     ledger = Ledger()
     started = time.monotonic()
     ok = False
+    keep = False  # a passing run's workdir, kept for what it counted but did not fail
     try:
         d.start_kafka()
         log("embedded cluster at %s, fault control on port %d" % (d.brokers, d.fault_port))
@@ -189,12 +190,13 @@ def main():
                           indent=2)
         print("RESULT: %s" % ("PASS" if not failures else "FAIL " + ", ".join(failures)))
         ok = not failures
+        keep = summary["repeated_records"] > 0 or summary["unexpected_exits"] > 0
     finally:
         d.shutdown()
-        if ok and not args.workdir:
+        if ok and not keep and not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-        elif not ok:
-            print("logs kept in %s/logs" % workdir)
+        elif not ok or keep:
+            print("logs, records.tsv and ledger.json kept in %s" % workdir)
     return 0 if ok else 1
 
 

@@ -18,6 +18,12 @@ constexpr size_t kMaxUserAgentBytes = 256;
 // Everything below it that no connector serves is answered by rejectUnknownChannel().
 constexpr std::string_view kUnknownChannelPrefix = "/v1/";
 
+// What a record holds in the producer's queue, as the in-flight byte limit counts it.
+int64_t recordBytes(const kafka::OutgoingRecord& record) {
+  return static_cast<int64_t>(record.key.size() + record.value.size() + record.event_id.size() +
+                              record.event_type.size());
+}
+
 }  // namespace
 
 // One accepted request waiting for the delivery reports of its records. Counts the records
@@ -357,10 +363,7 @@ void IngressHost::handle(Bound& bound, http::Request&& request, http::Responder 
     record.event_type = inbound_type_;
   }
   int64_t bytes = 0;
-  for (const kafka::OutgoingRecord& record : records) {
-    bytes += static_cast<int64_t>(record.key.size() + record.value.size() + record.event_id.size() +
-                                  record.event_type.size());
-  }
+  for (const kafka::OutgoingRecord& record : records) bytes += recordBytes(record);
   if (!admitBytes(bytes)) {
     overloaded(bound, "bytes", start, respond);
     return;
@@ -439,8 +442,7 @@ void IngressHost::answerAfterDeadLetter(Bound& bound, http::Request&& request,
                                         Admission& admission, const http::Responder& respond) {
   kafka::OutgoingRecord record =
       deadLetterRecord(bound, std::move(request), rejection, now, payload_bytes);
-  const auto bytes = static_cast<int64_t>(record.key.size() + record.value.size() +
-                                          record.event_id.size() + record.event_type.size());
+  const int64_t bytes = recordBytes(record);
   if (!admitBytes(bytes)) {
     overloaded(bound, "bytes", start, respond);
     return;

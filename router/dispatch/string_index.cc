@@ -41,16 +41,6 @@ uint64_t StringIndex::hashOf(std::string_view key) {
   return mix(k1 ^ n, mix(a ^ k1, b ^ h));
 }
 
-uint32_t StringIndex::find(std::string_view key, uint64_t hash) const {
-  if (slots_.empty()) return kNone;
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& slot = slots_[i];
-    if (slot.data == nullptr) return kNone;
-    if (slot.hash == hash && slot.key() == key) return slot.handle;
-  }
-}
-
 void StringIndex::prefetchKey(uint64_t hash) const {
   if (slots_.empty()) return;
   const size_t mask = slots_.size() - 1;

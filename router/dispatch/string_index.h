@@ -26,7 +26,9 @@ class StringIndex {
 
   // The handle of `key`, or kNone. `hash` must be hashOf(key).
   uint32_t find(std::string_view key) const { return find(key, hashOf(key)); }
-  uint32_t find(std::string_view key, uint64_t hash) const;
+  uint32_t find(std::string_view key, uint64_t hash) const {
+    return findIf(key, hash, [](uint32_t) { return true; });
+  }
   // The handle of `key` among those `accept(handle)` admits, or kNone: for an index whose
   // handles come in kinds (tag bits) and may hold one key once per kind.
   template <typename Accept>

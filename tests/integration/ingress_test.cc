@@ -181,6 +181,20 @@ class IngressTest : public ::testing::Test {
     return post(path, body, {{"Authorization", std::string("Bearer ") + kAgentToken}});
   }
 
+  // A sender retrying `body` while the answer is 503 (Kafka not back yet), for up to 30 s: the
+  // first other answer, or nullopt.
+  std::optional<HttpResponse> retryWhileUnavailable(std::string_view path, std::string_view body) {
+    std::optional<HttpResponse> answer;
+    testing::eventually(
+        [&] {
+          auto r = post(path, body);
+          if (r.has_value() && r->status != 503) answer = *r;
+          return answer.has_value();
+        },
+        30s, 100ms);
+    return answer;
+  }
+
   // Everything currently on one partition, read at once (no waiting).
   std::vector<Record> readPartition(const std::string& topic, int32_t partition) {
     std::vector<Record> records;
@@ -680,15 +694,9 @@ TEST_F(IngressTest, KafkaUnavailableAnswers503WithRetryAfter) {
 
   // Once Kafka is back, the sender's retry succeeds with the same event id.
   rd_kafka_mock_broker_set_up(cluster_->mock(), 1);
-  std::optional<HttpResponse> retried;
-  EXPECT_TRUE(testing::eventually(
-      [&] {
-        auto r = post("/v1/chat/messages", kChatBody);
-        if (r.has_value()) retried = *r;
-        return r.has_value() && r->status == 202;
-      },
-      30s, 100ms));
+  std::optional<HttpResponse> retried = retryWhileUnavailable("/v1/chat/messages", kChatBody);
   ASSERT_TRUE(retried.has_value());
+  EXPECT_EQ(retried->status, 202) << retried->body;
   EXPECT_EQ(boost::json::parse(retried->body).at("idempotency_key").as_string(), "chat:v-42:c-1");
 }
 
@@ -728,14 +736,7 @@ TEST_F(IngressTest, ARefusalIsAnsweredOnlyOnceItsDeadLetterIsDurable) {
   EXPECT_EQ(host_->admittedRequests(), 0);
 
   rd_kafka_mock_broker_set_up(cluster_->mock(), 1);
-  std::optional<HttpResponse> retried;
-  EXPECT_TRUE(testing::eventually(
-      [&] {
-        auto r = post("/v1/chat/messages", raw);
-        if (r.has_value()) retried = *r;
-        return r.has_value() && r->status != 503;
-      },
-      30s, 100ms));
+  std::optional<HttpResponse> retried = retryWhileUnavailable("/v1/chat/messages", raw);
   ASSERT_TRUE(retried.has_value());
   EXPECT_EQ(retried->status, 400) << retried->body;
   // Counted when answered, not eventually: the record was acknowledged before the 400.

@@ -3,6 +3,7 @@
 #include "router/dispatch/channel_capacity.h"
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 #include "router/policy/policy_diff.h"
@@ -62,6 +63,12 @@ std::string_view staticStrategy(std::string_view name) {
     if (known == name) return known;
   }
   return {};
+}
+
+// Starts loading the first `lines` cache lines of a record.
+void prefetchLines(const void* record, int lines) {
+  const char* p = static_cast<const char*>(record);
+  for (int i = 0; i < lines; ++i) __builtin_prefetch(p + 64 * i);
 }
 
 void setIfSet(google::protobuf::Timestamp* out, int64_t ns) {
@@ -561,7 +568,7 @@ void DispatchEngine::setPolicy(PolicyPtr policy, TimePoint now, Outcome& out) {
     }
   }
   rebuildIndexes(toUnixNanos(now));
-  for (const std::unique_ptr<AgentRecord>& agent : agents_) noteAgent(*agent, out);
+  for (const AgentPtr& agent : agents_) noteAgent(*agent, out);
   advance(now, out, /*rematch_due=*/false);
   rebalance(now, out);
 }
@@ -891,7 +898,7 @@ size_t DispatchEngine::agentCount(v1::Presence presence) const {
 
 DispatchEngine::Occupancy DispatchEngine::occupancy() const {
   Occupancy result;
-  for (const std::unique_ptr<AgentRecord>& agent : agents_) {
+  for (const AgentPtr& agent : agents_) {
     if (agent->presence != v1::PRESENCE_AVAILABLE) continue;
     result.used += agent->active;
     if (agent->any_channel) {
@@ -949,7 +956,7 @@ DispatchEngine::AgentRecord* DispatchEngine::findAgent(std::string_view id, uint
 
 DispatchEngine::AgentRecord& DispatchEngine::agentFor(std::string_view id) {
   if (AgentRecord* agent = findAgent(id)) return *agent;
-  auto owned = std::make_unique<AgentRecord>();
+  AgentPtr owned(new (agent_slab_.allocate()) AgentRecord());
   AgentRecord& agent = *owned;
   agent.index = static_cast<uint32_t>(agents_.size());
   agent.id.assign(id);
@@ -985,20 +992,25 @@ void DispatchEngine::recomputeSlots(AgentRecord& agent) {
   agent.any_channel = !capacity.known;
   agent.active = static_cast<uint32_t>(agent.holding.size());
   for (const WorkEntry* entry : agent.holding) ++agent.slots[channelIndex(entry->channel)].used;
+  agent.free_channels = 0;
+  for (uint32_t c = 0; c < kChannels; ++c) syncFreeChannel(agent, c);
+}
+
+void DispatchEngine::syncFreeChannel(AgentRecord& agent, uint32_t channel) {
+  const Slot& slot = agent.slots[channel];
+  const uint32_t bit = 1u << channel;
+  agent.free_channels =
+      slot.used < slot.max ? agent.free_channels | bit : agent.free_channels & ~bit;
 }
 
 bool DispatchEngine::hasFreeSlot(const AgentRecord& agent, uint32_t channel) const {
   if (agent.any_channel) return agent.active == 0;
-  const Slot& slot = agent.slots[channel];
-  return slot.used < slot.max;
+  return (agent.free_channels >> channel) & 1u;
 }
 
 bool DispatchEngine::hasAnyFreeSlot(const AgentRecord& agent) const {
   if (agent.any_channel) return agent.active == 0;
-  for (const Slot& slot : agent.slots) {
-    if (slot.used < slot.max) return true;
-  }
-  return false;
+  return agent.free_channels != 0;
 }
 
 // (a, b) of a pool's strategy, smaller first:
@@ -1070,7 +1082,7 @@ void DispatchEngine::unlist(AgentRecord& agent) {
 }
 
 void DispatchEngine::list(AgentRecord& agent) {
-  if (agent.presence != v1::PRESENCE_AVAILABLE) return;
+  if (agent.presence != v1::PRESENCE_AVAILABLE || !hasAnyFreeSlot(agent)) return;
   for (size_t p = 0; p < agent.pools.size(); ++p) {
     const uint32_t pool = agent.pools[p];
     const AgentRank rank = agentRank(agent, pool);
@@ -1095,8 +1107,8 @@ void DispatchEngine::list(AgentRecord& agent) {
       if (agent.active == 0) add(kAnyChannel);
       continue;
     }
-    for (uint32_t c = 0; c < kChannels; ++c) {
-      if (agent.slots[c].used < agent.slots[c].max) add(c);
+    for (uint32_t free = agent.free_channels; free != 0; free &= free - 1) {
+      add(static_cast<uint32_t>(std::countr_zero(free)));
     }
   }
 }
@@ -1118,14 +1130,18 @@ void DispatchEngine::setPresence(AgentRecord& agent, v1::Presence presence, Time
 
 void DispatchEngine::holdSlot(AgentRecord& agent, WorkEntry& entry) {
   ++agent.active;
-  ++agent.slots[channelIndex(entry.channel)].used;
+  const uint32_t channel = channelIndex(entry.channel);
+  ++agent.slots[channel].used;
+  syncFreeChannel(agent, channel);
   agent.holding.push_back(&entry);
 }
 
 void DispatchEngine::releaseSlot(AgentRecord& agent, WorkEntry& entry, TimePoint now) {
   if (agent.active > 0) --agent.active;
-  Slot& slot = agent.slots[channelIndex(entry.channel)];
+  const uint32_t channel = channelIndex(entry.channel);
+  Slot& slot = agent.slots[channel];
   if (slot.used > 0) --slot.used;
+  syncFreeChannel(agent, channel);
   auto it = std::find(agent.holding.begin(), agent.holding.end(), &entry);
   if (it != agent.holding.end()) agent.holding.erase(it);
   if (agent.active == 0) agent.idle_since = toUnixNanos(now);
@@ -1177,7 +1193,9 @@ DispatchEngine::WorkEntry& DispatchEngine::allocateEntry() {
   } else {
     const auto index = static_cast<uint32_t>(entries_.size());
     if (index % kEntryChunk == 0) {
-      entry_chunks_.push_back(std::make_unique<WorkEntry[]>(kEntryChunk));
+      auto* chunk = static_cast<WorkEntry*>(entry_slab_.allocate());
+      std::uninitialized_default_construct_n(chunk, kEntryChunk);
+      entry_chunks_.emplace_back(chunk);
     }
     entry = &entryAt(index);
     entry->index = index;
@@ -1219,8 +1237,13 @@ void DispatchEngine::freeEntry(WorkEntry& entry) {
 // Copies what scheduling reads often out of a newly stored item, while it is in cache.
 void DispatchEngine::adoptItem(WorkEntry& entry) {
   const v1::WorkItem& item = entry.item;
-  entry.key.set(item.work_item_id());
-  entry.id = entry.key.view;
+  const std::string& id = item.work_item_id();
+  if (id.size() <= entry.key_chars.size()) {
+    std::copy(id.begin(), id.end(), entry.key_chars.begin());
+    entry.id = std::string_view(entry.key_chars.data(), id.size());
+  } else {
+    entry.id = id;  // (the message's string does not move while the entry holds it)
+  }
   entry.channel = item.channel();
   entry.after_hours = item.after_hours();
   entry.sticky_candidate = item.has_context() && !item.context().last_agent_id().empty() &&
@@ -1303,16 +1326,20 @@ void DispatchEngine::enqueue(WorkEntry& entry, int64_t now_ns) {
 // overflow step come in enqueued_at order, items entering the SLA-risk window in deadline
 // order: they go to the back of their priority level (see ItemQueue).
 void DispatchEngine::insertQueued(WorkEntry& entry) {
-  entry.queued = ItemQueue::Item{entry.enqueued_ns, entry.deadline_ns, entry.id, entry.index,
-                                 !entry.declined.empty()};
   entry.queued_priority = entry.priority;
-  item_groups_[entry.group].items.insert(entry.queued_priority, entry.queued);
+  item_groups_[entry.group].items.insert(entry.queued_priority, queuedItem(entry));
+}
+
+ItemQueue::Item DispatchEngine::queuedItem(const WorkEntry& entry) {
+  return ItemQueue::Item{entry.enqueued_ns, entry.deadline_ns, entry.id, entry.index,
+                         !entry.declined.empty()};
 }
 
 // Out of its group (not of the engine): it is being re-ranked, offered or assigned.
 void DispatchEngine::unqueue(WorkEntry& entry) {
   if (entry.group == kNone) return;
-  item_groups_[entry.group].items.erase(entry.queued_priority, entry.queued);
+  // (ItemQueue::erase() finds it by rank and handle; the declined flag is not part of either.)
+  item_groups_[entry.group].items.erase(entry.queued_priority, queuedItem(entry));
   entry.group = kNone;
 }
 
@@ -1455,8 +1482,11 @@ DispatchEngine::WorkEntry* DispatchEngine::bestItemFor(AgentRecord& agent) {
   // The best so far: its priority and item (queue order is (priority desc, item order)).
   int32_t best_priority = 0;
   const ItemQueue::Item* best = nullptr;
-  for (uint32_t channel = 0; channel < kChannels; ++channel) {
-    if (!hasFreeSlot(agent, channel)) continue;
+  // Any channel: one item of any channel while it holds nothing (free_channels is empty then).
+  const uint32_t channels =
+      agent.any_channel ? (agent.active == 0 ? (1u << kChannels) - 1 : 0) : agent.free_channels;
+  for (uint32_t free = channels; free != 0; free &= free - 1) {
+    const auto channel = static_cast<uint32_t>(std::countr_zero(free));
     for (uint32_t g : compat.groups[channel]) {
       const ItemGroup& group = item_groups_[g];
       if (group.items.empty()) continue;
@@ -1672,11 +1702,7 @@ void DispatchEngine::advance(TimePoint now, Outcome& out, bool rematch_due) {
 // The entry of the next timer to fire (an input or two from now, typically) starts loading:
 // its scheduling fields span the first cache lines of the entry.
 void DispatchEngine::prefetchNextTimer() const {
-  if (heap_.empty()) return;
-  const char* entry = reinterpret_cast<const char*>(&entryAt(heap_.front().index));
-  __builtin_prefetch(entry);
-  __builtin_prefetch(entry + 64);
-  __builtin_prefetch(entry + 128);
+  if (!heap_.empty()) prefetchLines(&entryAt(heap_.front().index), 3);
 }
 
 // 4-ary: the children of `pos` are 4·pos + 1 … 4·pos + 4; a sift visits half the levels of
@@ -1753,7 +1779,7 @@ void DispatchEngine::rebuildIndexes(int64_t now_ns) {
   for (const TimerNode& node : heap_) setTimerLive(entryAt(node.index), false);
   heap_.clear();
   stale_timers_ = 0;
-  for (const std::unique_ptr<AgentRecord>& agent : agents_) {
+  for (const AgentPtr& agent : agents_) {
     agent->listed.clear();
     recomputeMembership(*agent);
     list(*agent);

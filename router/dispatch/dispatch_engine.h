@@ -43,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "router/dispatch/huge_pages.h"
 #include "router/dispatch/inline_vector.h"
 #include "router/dispatch/item_queue.h"
 #include "router/dispatch/proto_time.h"
@@ -323,6 +324,9 @@ class DispatchEngine {
     SetId pool_set = IdSets::kEmpty;
     uint32_t active = 0;       // items offered or assigned
     bool any_channel = false;  // no capacity known: one item of any channel
+    // Bit c set while slots[c] has room: list() and bestItemFor() visit only those channels,
+    // and an agent with every slot taken (the steady state) costs them one test.
+    uint32_t free_channels = 0;
     uint32_t index = 0;
     Compat* compat = nullptr;
     int64_t idle_since = 0;  // unix ns; 0 = unset
@@ -343,44 +347,55 @@ class DispatchEngine {
     bool stated_any = false;
   };
 
+  // Laid out by path, a cache line or two each, so that a cold entry costs few misses: lines
+  // 0–1 hold what scheduling reads (a timer firing, queue order, the item group: advance()
+  // prefetches them with the next timer's entry), line 2 the holder and the decision (an offer,
+  // an assignment, a completion), line 3 the id's characters (lookups compare them), and the
+  // message comes last.
   struct alignas(64) WorkEntry {
+    // Lines 0–1: scheduling.
     uint32_t index = 0;
     Phase phase = Phase::kFree;
+    bool at_risk = false;
+    bool timer_set = false;    // timer_ns is pending: heap_ has a live node for it
+    bool after_hours = false;  // item.after_hours()
     v1::Channel channel = v1::CHANNEL_UNSPECIFIED;  // item.channel()
-    AgentRecord* agent = nullptr;                   // holder when offered or assigned
-    InlineId key;                                   // of item.work_item_id()
-    std::string_view id;                            // key.view
-    bool sticky_candidate = false;  // the item names a last agent and when they served it
-    bool after_hours = false;       // item.after_hours()
-    uint32_t queue = kNone;         // index in policy_->queues
+    uint32_t queue = kNone;                         // index in policy_->queues
     SkillSetId skills = SkillSets::kEmpty;
     int32_t base_priority = 0;
-    int32_t priority = 0;  // effective
-    bool at_risk = false;
-    uint32_t steps = 0;  // overflow steps in force
+    int32_t priority = 0;    // effective
+    uint32_t steps = 0;      // overflow steps in force
+    uint32_t group = kNone;  // item group while queued
+    // The priority it was queued under in item_groups_[group] while group != kNone: with
+    // enqueued_ns, deadline_ns, id and index (which do not change while it is queued) the key
+    // that removes it (queuedItem()).
+    int32_t queued_priority = 0;
+    uint32_t timer_seq = 0;  // of its live node; never reset (older nodes must not match)
     int64_t enqueued_ns = 0;
     int64_t deadline_ns = 0;
-    uint32_t group = kNone;  // item group while queued
-    // As inserted in item_groups_[group].items while group != kNone (the key to remove it).
-    ItemQueue::Item queued;
-    int32_t queued_priority = 0;
-    uint64_t id_hash = 0;  // StringIndex::hashOf(work_item_id), once indexed
-    uint64_t conversation_hash = 0;
-    bool conversation_indexed = false;  // conversation_index_ maps its conversation to it
-    uint32_t attempt = 1;
-    uint32_t pool = kNone;      // the pool the holder was taken from
-    std::string_view strategy;  // of the current offer/assignment (static strings)
-    uint32_t candidate_count = 0;
+    int64_t timer_ns = 0;
+    int64_t declined_ns = 0;  // when `declined` last grew (decline_memory counts from here)
+    std::string_view id;      // item.work_item_id(): key_chars, or the item's when longer
+    std::vector<AgentRecord*> declined;
+    uint64_t noted_call = 0;
+
+    // Line 2: the holder and the decision.
+    alignas(64) AgentRecord* agent = nullptr;  // holder when offered or assigned
+    std::string_view strategy;                 // of the current offer/assignment (static strings)
     int64_t decided_ns = 0;
     int64_t expires_ns = 0;  // offer expiry
-    bool served = false;     // ASSIGNED once (SLA counted)
-    std::vector<AgentRecord*> declined;
-    int64_t declined_ns = 0;  // when `declined` last grew (decline_memory counts from here)
-    int64_t timer_ns = 0;
-    bool timer_set = false;  // timer_ns is pending: heap_ has a live node for it
-    uint32_t timer_seq = 0;  // of its live node; never reset (older nodes must not match)
-    uint64_t noted_call = 0;
-    // Last: the scheduling fields above share cache lines, the message is read less often.
+    uint32_t pool = kNone;   // the pool the holder was taken from
+    uint32_t candidate_count = 0;
+    uint32_t attempt = 1;
+    bool served = false;                // ASSIGNED once (SLA counted)
+    bool conversation_indexed = false;  // conversation_index_ maps its conversation to it
+    bool sticky_candidate = false;      // the item names a last agent and when they served it
+    uint64_t conversation_hash = 0;
+
+    // Line 3: the id's characters, which ids_ points at.
+    alignas(64) std::array<char, kInlineId> key_chars;
+    uint64_t id_hash = 0;  // StringIndex::hashOf(work_item_id), once indexed
+
     v1::WorkItem item;
   };
 
@@ -446,6 +461,8 @@ class DispatchEngine {
   AgentRecord* findAgent(std::string_view id, uint64_t hash) const;
   void recomputeMembership(AgentRecord& agent);
   void recomputeSlots(AgentRecord& agent);
+  // free_channels' bit for `channel`, after its slot changed.
+  static void syncFreeChannel(AgentRecord& agent, uint32_t channel);
   bool hasFreeSlot(const AgentRecord& agent, uint32_t channel) const;
   bool hasAnyFreeSlot(const AgentRecord& agent) const;
   AgentRank agentRank(const AgentRecord& agent, uint32_t pool) const;
@@ -472,6 +489,7 @@ class DispatchEngine {
   void adoptItem(WorkEntry& entry);
   void indexEntry(WorkEntry& entry, uint64_t id_hash, uint64_t conversation_hash);
   void insertQueued(WorkEntry& entry);
+  static ItemQueue::Item queuedItem(const WorkEntry& entry);
   void refresh(WorkEntry& entry, int64_t now_ns);
   void enqueue(WorkEntry& entry, int64_t now_ns);
   void unqueue(WorkEntry& entry);
@@ -546,7 +564,12 @@ class DispatchEngine {
   std::vector<QueueInfo> queues_;
   std::unordered_map<std::string_view, uint32_t> queue_index_;
 
-  std::vector<std::unique_ptr<AgentRecord>> agents_;
+  // Agent records and work entry chunks on huge pages (huge_pages.h); the slabs are declared
+  // before what lives in them, so that they are destroyed after.
+  HugeSlab agent_slab_{sizeof(AgentRecord), alignof(AgentRecord), 64};
+  HugeSlab entry_slab_{sizeof(WorkEntry) * kEntryChunk, alignof(WorkEntry), 4};
+  using AgentPtr = std::unique_ptr<AgentRecord, DestroyInPlace<AgentRecord>>;
+  std::vector<AgentPtr> agents_;
   StringIndex agent_index_;
   std::array<size_t, v1::Presence_ARRAYSIZE> presence_counts_{};
 
@@ -568,7 +591,7 @@ class DispatchEngine {
   WorkEntry& entryAt(uint32_t index) const {
     return entry_chunks_[index / kEntryChunk][index % kEntryChunk];
   }
-  std::vector<std::unique_ptr<WorkEntry[]>> entry_chunks_;
+  std::vector<std::unique_ptr<WorkEntry[], DestroyInPlace<WorkEntry, kEntryChunk>>> entry_chunks_;
   std::vector<WorkEntry*> entries_;  // every entry, by index: for the scans over all of them
   std::vector<uint32_t> free_entries_;
   std::vector<uint32_t> released_entries_;  // freed this call: reusable from the next one
@@ -582,11 +605,12 @@ class DispatchEngine {
   size_t offered_count_ = 0;
   size_t assigned_count_ = 0;
 
-  std::vector<TimerNode> heap_;  // 4-ary min-heap by `at`; the top is always live
-  size_t stale_timers_ = 0;      // stale nodes in heap_
+  std::vector<TimerNode, HugePageAllocator<TimerNode>>
+      heap_;                 // 4-ary min-heap by `at`; the top is always live
+  size_t stale_timers_ = 0;  // stale nodes in heap_
   // By entry index: the seq of the entry's live node, 0 when it has none. A compact copy of
   // (timer_set, timer_seq), so that pruning stale nodes costs no cache miss per entry.
-  std::vector<uint32_t> timer_live_;
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> timer_live_;
   std::vector<WorkEntry*> scratch_entries_;  // advance(): items to match again
 
   struct FinishedSlot {
@@ -598,7 +622,7 @@ class DispatchEngine {
     uint64_t hash = 0;  // StringIndex::hashOf(id)
     bool used = false;
   };
-  std::vector<FinishedSlot> finished_ring_;
+  std::vector<FinishedSlot, HugePageAllocator<FinishedSlot>> finished_ring_;
   size_t finished_next_ = 0;   // ring position of the next insert (the oldest when full)
   size_t finished_count_ = 0;  // ring slots in use
   uint64_t next_finished_sequence_ = 1;

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "router/dispatch/huge_pages.h"
+
 namespace switchboard::dispatch {
 
 class StringIndex {
@@ -84,7 +86,8 @@ class StringIndex {
   void eraseAt(size_t i);
   void grow();
 
-  std::vector<Slot> slots_;  // size: 0 or a power of two
+  // Size 0 or a power of two; a large table on huge pages (lookups land anywhere in it).
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
   size_t size_ = 0;
 };
 

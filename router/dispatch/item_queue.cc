@@ -26,6 +26,7 @@ void ItemQueue::grow(Level& level) {
   std::vector<Item> ring(std::max<size_t>(8, level.ring.size() * 2));
   for (size_t i = 0; i < level.size; ++i) ring[i] = level.at(i);
   level.ring = std::move(ring);
+  level.ring_mask = level.ring.size() - 1;
   level.head = 0;
 }
 

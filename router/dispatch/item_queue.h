@@ -64,9 +64,12 @@ class ItemQueue {
     size_t head = 0;
     size_t size = 0;
 
-    size_t mask() const { return ring.size() - 1; }
-    const Item& at(size_t i) const { return ring[(head + i) & mask()]; }
-    Item& at(size_t i) { return ring[(head + i) & mask()]; }
+    // ring.size() - 1, kept: computing it divides by sizeof(Item) at every access.
+    size_t ring_mask = 0;
+
+    size_t mask() const { return ring_mask; }
+    const Item& at(size_t i) const { return ring[(head + i) & ring_mask]; }
+    Item& at(size_t i) { return ring[(head + i) & ring_mask]; }
     // The first position whose item ranks after `item`.
     size_t upperBound(const Item& item) const;
   };

@@ -473,7 +473,6 @@ void DispatchEngine::loadPolicy() {
   }
   queues_.assign(p.queues.size(), QueueInfo{});
   queue_index_.clear();
-  std::vector<uint32_t> scratch;
   for (size_t q = 0; q < p.queues.size(); ++q) {
     const policy::Queue& queue = p.queues[q];
     QueueInfo& info = queues_[q];
@@ -483,11 +482,6 @@ void DispatchEngine::loadPolicy() {
       if (const policy::Pool* pool = p.findPool(name)) {
         info.reach.push_back(static_cast<uint32_t>(pool - p.pools.data()));
       }
-    }
-    for (size_t steps = 0; steps <= queue.overflow.size(); ++steps) {
-      scratch.assign(info.reach.begin(), info.reach.begin() + static_cast<std::ptrdiff_t>(std::min(
-                                                                  info.reach.size(), steps + 1)));
-      info.reach_sets.push_back(pool_sets_.intern(scratch));
     }
     for (const policy::OverflowStep& step : queue.overflow) {
       info.step_after.push_back(toNanos(step.after));
@@ -1268,10 +1262,9 @@ std::span<const uint32_t> DispatchEngine::reachOf(const WorkEntry& entry) const 
   return std::span<const uint32_t>(reach.data(), std::min<size_t>(reach.size(), entry.steps + 1));
 }
 
-// Recomputes what time changes about a queued item: overflow steps in force, SLA risk, the
-// effective priority, and so its group and rank.
+// Recomputes what time changes about a queued item: overflow steps in force, SLA risk, and so
+// the effective priority (its rank).
 void DispatchEngine::refresh(WorkEntry& entry, int64_t now_ns) {
-  SetId pools = IdSets::kEmpty;
   entry.steps = 0;
   entry.at_risk = false;
   int64_t priority = entry.base_priority;
@@ -1281,14 +1274,24 @@ void DispatchEngine::refresh(WorkEntry& entry, int64_t now_ns) {
     while (entry.steps < info.step_after.size() && waited >= info.step_after[entry.steps]) {
       ++entry.steps;
     }
-    pools = info.reach_sets[entry.steps];
     if (info.has_risk && now_ns >= entry.deadline_ns - info.risk_within) {
       entry.at_risk = true;
       priority += info.risk_add;
     }
   }
   entry.priority = clampPriority(priority);
-  entry.group = itemGroup(channelIndex(entry.channel), entry.skills, pools);
+}
+
+std::optional<int64_t> DispatchEngine::reachedAfter(const AgentRecord& agent,
+                                                    uint32_t queue) const {
+  if (queue == kNone) return std::nullopt;
+  const QueueInfo& info = queues_[queue];
+  for (size_t i = 0; i < info.reach.size(); ++i) {
+    if (!isMember(agent, info.reach[i])) continue;
+    if (i == 0) return 0;
+    if (i - 1 < info.step_after.size()) return info.step_after[i - 1];
+  }
+  return std::nullopt;
 }
 
 // Computed, not kept in the entry: only sorts of a few entries read it, and 56 bytes less
@@ -1301,15 +1304,15 @@ bool DispatchEngine::queuedBefore(const WorkEntry* a, const WorkEntry* b) {
   return ka < kb;
 }
 
-uint32_t DispatchEngine::itemGroup(uint32_t channel, SkillSetId skills, SetId pools) {
-  const uint64_t key = (uint64_t{skills} << 34) | (uint64_t{pools} << 4) | channel;
+uint32_t DispatchEngine::itemGroup(uint32_t channel, SkillSetId skills, uint32_t queue) {
+  const uint64_t key = (uint64_t{skills} << 36) | (uint64_t{queue} << 4) | channel;
   auto [it, inserted] =
       item_group_index_.try_emplace(key, static_cast<uint32_t>(item_groups_.size()));
   if (inserted) {
     ItemGroup& group = item_groups_.emplace_back();
     group.channel = channel;
     group.skills = skills;
-    group.pools = pools;
+    group.queue = queue;
   }
   return it->second;
 }
@@ -1318,13 +1321,14 @@ void DispatchEngine::enqueue(WorkEntry& entry, int64_t now_ns) {
   if (entry.phase != Phase::kQueued) ++queued_count_;
   entry.phase = Phase::kQueued;
   refresh(entry, now_ns);
+  entry.group = itemGroup(channelIndex(entry.channel), entry.skills, entry.queue);
   insertQueued(entry);
   scheduleTimer(entry);
 }
 
-// Into its item group (refresh() chose the group and rank). Arrivals and items crossing an
-// overflow step come in enqueued_at order, items entering the SLA-risk window in deadline
-// order: they go to the back of their priority level (see ItemQueue).
+// Into its item group (enqueue() chose the group, refresh() the rank). Arrivals and items crossing
+// an overflow step come in enqueued_at order, items entering the SLA-risk window in deadline order:
+// they go to the back of their priority level (see ItemQueue).
 void DispatchEngine::insertQueued(WorkEntry& entry) {
   entry.queued_priority = entry.priority;
   item_groups_[entry.group].items.insert(entry.queued_priority, queuedItem(entry));
@@ -1335,7 +1339,7 @@ ItemQueue::Item DispatchEngine::queuedItem(const WorkEntry& entry) {
                          !entry.declined.empty()};
 }
 
-// Out of its group (not of the engine): it is being re-ranked, offered or assigned.
+// Out of its group (not of the engine): it is being offered or assigned.
 void DispatchEngine::unqueue(WorkEntry& entry) {
   if (entry.group == kNone) return;
   // (ItemQueue::erase() finds it by rank and handle; the declined flag is not part of either.)
@@ -1469,13 +1473,14 @@ void DispatchEngine::matchItem(WorkEntry& entry, TimePoint now, std::string_view
 }
 
 // The first queued item (queue order) `agent` can serve.
-DispatchEngine::WorkEntry* DispatchEngine::bestItemFor(AgentRecord& agent) {
+DispatchEngine::WorkEntry* DispatchEngine::bestItemFor(AgentRecord& agent, int64_t now_ns) {
   Compat& compat = *agent.compat;
   while (compat.checked < item_groups_.size()) {
     const ItemGroup& group = item_groups_[compat.checked];
-    if (skill_sets_.covers(agent.skills, group.skills) &&
-        pool_sets_.intersects(agent.pool_set, group.pools)) {
-      compat.groups[group.channel].push_back(compat.checked);
+    if (skill_sets_.covers(agent.skills, group.skills)) {
+      if (const std::optional<int64_t> after = reachedAfter(agent, group.queue)) {
+        compat.groups[group.channel].push_back(CompatGroup{compat.checked, *after});
+      }
     }
     ++compat.checked;
   }
@@ -1487,17 +1492,23 @@ DispatchEngine::WorkEntry* DispatchEngine::bestItemFor(AgentRecord& agent) {
       agent.any_channel ? (agent.active == 0 ? (1u << kChannels) - 1 : 0) : agent.free_channels;
   for (uint32_t free = channels; free != 0; free &= free - 1) {
     const auto channel = static_cast<uint32_t>(std::countr_zero(free));
-    for (uint32_t g : compat.groups[channel]) {
-      const ItemGroup& group = item_groups_[g];
+    for (const CompatGroup& compatible : compat.groups[channel]) {
+      const ItemGroup& group = item_groups_[compatible.group];
       if (group.items.empty()) continue;
-      group.items.forEach([&](int32_t priority, const ItemQueue::Item& item) {
-        if (item.declined && declinedBy(entryAt(item.handle), &agent)) return false;
+      // Items enqueued after this have not waited long enough to reach the agent's pools; a
+      // level is in enqueued_at order, so its first item too young means all of them are.
+      const int64_t latest = now_ns - compatible.after;
+      group.items.forEachByLevel([&](int32_t priority, const ItemQueue::Item& item) {
+        if (item.enqueued_ns > latest) return ItemQueue::Visit::kNextLevel;
+        if (item.declined && declinedBy(entryAt(item.handle), &agent)) {
+          return ItemQueue::Visit::kNext;
+        }
         if (best == nullptr || priority > best_priority ||
             (priority == best_priority && item < *best)) {
           best_priority = priority;
           best = &item;
         }
-        return true;
+        return ItemQueue::Visit::kStop;  // the group's first: what follows ranks lower
       });
     }
   }
@@ -1515,7 +1526,7 @@ void DispatchEngine::matchAgent(AgentRecord& agent, TimePoint now, std::string_v
   // end with what it has left instead of once per item taken.
   unlist(agent);
   while (agent.presence == v1::PRESENCE_AVAILABLE && hasAnyFreeSlot(agent)) {
-    WorkEntry* entry = bestItemFor(agent);
+    WorkEntry* entry = bestItemFor(agent, now_ns);
     if (entry == nullptr) break;
     Choice choice{&agent, kNone, {}, 1};
     for (uint32_t pool : reachOf(*entry)) {
@@ -1683,9 +1694,15 @@ void DispatchEngine::advance(TimePoint now, Outcome& out, bool rematch_due) {
         entry.declined_ns = 0;
         noteWork(entry, out);
       }
-      unqueue(entry);
       refresh(entry, now_ns);
-      insertQueued(entry);
+      // Its group stays (overflow steps do not move it); a new rank (the SLA-risk boost) or a
+      // forgotten declined list (the queue key's hint) is put in place.
+      if (entry.priority != entry.queued_priority || forgot) {
+        const uint32_t group = entry.group;
+        unqueue(entry);
+        entry.group = group;
+        insertQueued(entry);
+      }
       scheduleTimer(entry);
       for (uint32_t s = before; s < entry.steps; ++s) {
         out.widened.emplace_back(queues_[entry.queue].name);

@@ -282,10 +282,13 @@ class DispatchEngine {
     uint32_t size = 0;
     const AgentRank* first = nullptr;  // of agent_groups_[group].agents
   };
+  // Queued items of one (channel, required skills, queue). Not of the pools in force: an item
+  // crossing an overflow step stays where it is (agents of the pool it reaches see it by its
+  // age, see Compat), so only an SLA-risk boost, which changes its priority, moves it.
   struct ItemGroup {
     uint32_t channel = 0;
     SkillSetId skills = 0;
-    SetId pools = 0;  // the pools its items may use now
+    uint32_t queue = kNone;
     ItemQueue items;
   };
 
@@ -296,10 +299,16 @@ class DispatchEngine {
 
   // Item groups an agent signature (skill set, pool set) may serve, by channel (a freed agent
   // has a free slot on one or two channels: the groups of the others are not even read);
-  // extended lazily as new item groups appear.
+  // extended lazily as new item groups appear. `after`: how long an item of the group must have
+  // waited before the signature's pools are in its reach (0: the queue's own pool; else the
+  // first overflow step that reaches one of them).
+  struct CompatGroup {
+    uint32_t group = 0;
+    int64_t after = 0;  // ns
+  };
   struct Compat {
     uint32_t checked = 0;  // item groups examined so far
-    std::array<std::vector<uint32_t>, kChannels> groups;
+    std::array<std::vector<CompatGroup>, kChannels> groups;
   };
 
   // A copy of a record's id kept in the record itself, which the hash indexes point at: a
@@ -410,7 +419,6 @@ class DispatchEngine {
   struct QueueInfo {
     std::string_view name;
     std::vector<uint32_t> reach;      // pool indices: the pool, then each overflow pool
-    std::vector<SetId> reach_sets;    // by overflow steps in force
     std::vector<int64_t> step_after;  // ns
     bool has_risk = false;
     int64_t risk_within = 0;
@@ -491,10 +499,12 @@ class DispatchEngine {
   void insertQueued(WorkEntry& entry);
   static ItemQueue::Item queuedItem(const WorkEntry& entry);
   void refresh(WorkEntry& entry, int64_t now_ns);
+  // How long an item of `queue` waits before `agent`'s pools are in its reach; none: never.
+  std::optional<int64_t> reachedAfter(const AgentRecord& agent, uint32_t queue) const;
   void enqueue(WorkEntry& entry, int64_t now_ns);
   void unqueue(WorkEntry& entry);
   void requeue(WorkEntry& entry, TimePoint now);
-  uint32_t itemGroup(uint32_t channel, SkillSetId skills, SetId pools);
+  uint32_t itemGroup(uint32_t channel, SkillSetId skills, uint32_t queue);
   std::span<const uint32_t> reachOf(const WorkEntry& entry) const;
   void noteWork(WorkEntry& entry, Outcome& out);
   // Queue order of queued entries (as of their last refresh()).
@@ -507,7 +517,7 @@ class DispatchEngine {
   bool isSticky(const WorkEntry& entry, const AgentRecord& agent, int64_t now_ns) const;
   void matchItem(WorkEntry& entry, TimePoint now, std::string_view causation, Outcome& out);
   void matchAgent(AgentRecord& agent, TimePoint now, std::string_view causation, Outcome& out);
-  WorkEntry* bestItemFor(AgentRecord& agent);
+  WorkEntry* bestItemFor(AgentRecord& agent, int64_t now_ns);
   void rebalance(TimePoint now, Outcome& out);
   // `relist`: list the agent in the free-agent groups again (matchAgent() does it once after).
   void give(WorkEntry& entry, const Choice& choice, TimePoint now, std::string_view causation,

@@ -46,6 +46,21 @@ class ItemQueue {
   bool erase(int32_t priority, const Item& item);
   void clear();
 
+  // What forEachByLevel()'s callback wants next.
+  enum class Visit { kNext, kNextLevel, kStop };
+  // Calls fn(priority, item) for the items in queue order: the next item, the first item of
+  // the next priority level, or none after it, as fn returns.
+  template <typename Fn>
+  void forEachByLevel(Fn fn) const {
+    for (const Level& level : levels_) {
+      for (size_t i = 0; i < level.size; ++i) {
+        const Visit next = fn(level.priority, level.at(i));
+        if (next == Visit::kStop) return;
+        if (next == Visit::kNextLevel) break;
+      }
+    }
+  }
+
   // Calls fn(priority, item) for the items in queue order until it returns true.
   template <typename Fn>
   void forEach(Fn fn) const {

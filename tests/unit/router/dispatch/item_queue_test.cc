@@ -62,6 +62,23 @@ TEST(ItemQueueTest, StopsWhereTheCallbackSaysSo) {
   EXPECT_EQ(seen, (std::vector<uint32_t>{0, 1, 2}));
 }
 
+TEST(ItemQueueTest, VisitsLevelByLevelSkippingTheRestOfALevelWhenAsked) {
+  ItemQueue queue;
+  // Priority 20: handles 0–2; priority 10: handles 3–5 (enqueued 0, 1, 2 in each).
+  for (uint32_t i = 0; i < 6; ++i) {
+    queue.insert(i < 3 ? 20 : 10, Item{int64_t{i % 3}, 0, {}, i});
+  }
+  std::vector<uint32_t> seen;
+  queue.forEachByLevel([&](int32_t priority, const Item& item) {
+    seen.push_back(item.handle);
+    if (priority == 20) {
+      return item.handle == 1 ? ItemQueue::Visit::kNextLevel : ItemQueue::Visit::kNext;
+    }
+    return item.handle == 4 ? ItemQueue::Visit::kStop : ItemQueue::Visit::kNext;
+  });
+  EXPECT_EQ(seen, (std::vector<uint32_t>{0, 1, 3, 4}));
+}
+
 // Random inserts and erases (mostly at the ends, as in the engine, but also anywhere, with
 // ties and wrap-around of the rings) against a std::set.
 TEST(ItemQueueTest, MatchesASortedSetUnderRandomOperations) {

@@ -226,7 +226,8 @@ void DispatchEngine::onWorkItem(v1::WorkItem&& item, TimePoint now, Outcome& out
 
   entry.skills = skill_sets_.intern(stored.required_skills());
   resolveQueue(entry, now, /*recompute=*/false);
-  indexEntry(entry, id_hash, conversation_hash);
+  // (A held conversation returned above: its id is not in conversation_index_.)
+  indexEntry(entry, id_hash, conversation_hash, /*conversation_absent=*/true);
   enqueue(entry, toUnixNanos(now));
   noteWork(entry, out);
   matchItem(entry, now, entry.item.envelope().event_id(), out);
@@ -1244,13 +1245,15 @@ void DispatchEngine::adoptItem(WorkEntry& entry) {
                            isSet(item.context().last_served_at());
 }
 
-void DispatchEngine::indexEntry(WorkEntry& entry, uint64_t id_hash, uint64_t conversation_hash) {
+void DispatchEngine::indexEntry(WorkEntry& entry, uint64_t id_hash, uint64_t conversation_hash,
+                                bool conversation_absent) {
   entry.id_hash = id_hash;
   entry.conversation_hash = conversation_hash;
   ids_.insert(entry.id, id_hash, entry.index);
   const std::string& conversation = entry.item.conversation_id();
   if (!conversation.empty() &&
-      conversation_index_.find(conversation, conversation_hash) == StringIndex::kNone) {
+      (conversation_absent ||
+       conversation_index_.find(conversation, conversation_hash) == StringIndex::kNone)) {
     conversation_index_.insert(&conversation, conversation_hash, entry.index);
     entry.conversation_indexed = true;
   }

@@ -495,7 +495,9 @@ class DispatchEngine {
   WorkEntry& allocateEntry();
   void freeEntry(WorkEntry& entry);
   void adoptItem(WorkEntry& entry);
-  void indexEntry(WorkEntry& entry, uint64_t id_hash, uint64_t conversation_hash);
+  // `conversation_absent`: the caller found no entry of its conversation (skips a lookup).
+  void indexEntry(WorkEntry& entry, uint64_t id_hash, uint64_t conversation_hash,
+                  bool conversation_absent = false);
   void insertQueued(WorkEntry& entry);
   static ItemQueue::Item queuedItem(const WorkEntry& entry);
   void refresh(WorkEntry& entry, int64_t now_ns);

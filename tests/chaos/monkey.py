@@ -126,6 +126,11 @@ class Monkey:
                 self.d.fault("/v1/faults/rtt", {"broker": 1, "ms": 0})
             self._in_background(back)
 
+    def stop(self):
+        """Stops the chaos without healing (the run is over)."""
+        self.stopping.set()
+        self.thread.join(timeout=30)
+
     def stop_and_heal(self, routers, connectors):
         """Stops the chaos and brings the deployment back to `routers` + `connectors`."""
         self.stopping.set()

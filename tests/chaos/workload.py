@@ -258,7 +258,7 @@ class Sender:
             status, via = self._attempt(request)
             final = status is not None and (200 <= status < 300 or
                                             (400 <= status < 500 and status != 429))
-            if final or time.monotonic() > deadline:
+            if final or time.monotonic() > deadline or self.deployment.closed:
                 break
             time.sleep(delay * (0.5 + self.rng.random()))
             delay = min(delay * 2, 5.0)

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstdint>
 
 namespace switchboard::dispatch {
@@ -11,6 +12,8 @@ namespace {
 size_t roundUp(size_t bytes, size_t to) {
   return (bytes + to - 1) / to * to;
 }
+
+std::atomic<size_t> mapped_bytes{0};
 
 }  // namespace
 
@@ -28,11 +31,18 @@ void* mapHuge(size_t bytes) {
   if (end > aligned + size) ::munmap(reinterpret_cast<void*>(aligned + size), end - aligned - size);
   // A hint: without transparent huge pages (or with them off) the memory still works.
   ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
+  mapped_bytes.fetch_add(size, std::memory_order_relaxed);
   return reinterpret_cast<void*>(aligned);
 }
 
 void unmapHuge(void* p, size_t bytes) {
-  ::munmap(p, roundUp(bytes, kHugePage));
+  const size_t size = roundUp(bytes, kHugePage);
+  ::munmap(p, size);
+  mapped_bytes.fetch_sub(size, std::memory_order_relaxed);
+}
+
+size_t hugeBytesMapped() {
+  return mapped_bytes.load(std::memory_order_relaxed);
 }
 
 HugeSlab::HugeSlab(size_t block_bytes, size_t alignment, size_t small_blocks)

@@ -12,7 +12,7 @@
 // quiet domain) pays nothing. HugeSlab hands out fixed-size blocks (chunks of work entries)
 // carved from 2 MiB regions, for storage that is allocated once and kept. Where the kernel
 // offers no transparent huge pages (`never`), the same memory works on normal pages.
-// Thread-safe: no shared state.
+// Thread-safe (the only shared state is an atomic byte count).
 #pragma once
 
 #include <cstddef>
@@ -31,6 +31,9 @@ inline constexpr size_t kHugeThreshold = size_t{1} << 20;
 // std::bad_alloc when the mapping fails.
 void* mapHuge(size_t bytes);
 void unmapHuge(void* p, size_t bytes);
+// Bytes mapped by mapHuge() and not unmapped yet, in this process (memory figures: malloc's
+// statistics do not see these mappings).
+size_t hugeBytesMapped();
 
 template <typename T>
 struct HugePageAllocator {

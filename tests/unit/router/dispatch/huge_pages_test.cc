@@ -15,8 +15,10 @@ uintptr_t address(const void* p) {
 }
 
 TEST(HugePagesTest, LargeAllocationsAreMappedOnTwoMebibyteBoundariesAndZeroFilled) {
+  const size_t mapped_before = hugeBytesMapped();
   std::vector<uint64_t, HugePageAllocator<uint64_t>> table(kHugeThreshold / sizeof(uint64_t) + 1);
   EXPECT_EQ(address(table.data()) % kHugePage, 0u);
+  EXPECT_EQ(hugeBytesMapped() - mapped_before, kHugePage);  // rounded up to one huge page
   for (uint64_t value : table) ASSERT_EQ(value, 0u);
   // Growing moves the contents into a new mapping and unmaps the old one.
   table.front() = 7;
@@ -25,6 +27,8 @@ TEST(HugePagesTest, LargeAllocationsAreMappedOnTwoMebibyteBoundariesAndZeroFille
   EXPECT_EQ(address(table.data()) % kHugePage, 0u);
   EXPECT_EQ(table.front(), 7u);
   EXPECT_EQ(table[kHugeThreshold / sizeof(uint64_t)], 9u);
+  decltype(table)().swap(table);  // freed: unmapped
+  EXPECT_EQ(hugeBytesMapped(), mapped_before);
 }
 
 TEST(HugePagesTest, SmallAllocationsWorkLikeOrdinaryOnes) {

@@ -8,13 +8,6 @@
 //                     SLA-risk timers fire as simulated time passes (50 ms per input).
 //   BM_SteadyStateOffers   the same with reservations (30 s): each iteration also accepts the
 //                     offer made, so a decision is OFFERED then ASSIGNED.
-//   BM_SteadyStateWarm, BM_SteadyStateOffersWarm   the same two, with the arriving item in
-//                     cache as the dispatch stage hands it over: the stage parses each record into
-//                     one reused WorkItem just before calling the engine, where the two above
-//                     take an item built up to ~800 iterations earlier (its ~2 KB long evicted).
-//                     Here an untimed copy into a reused message stands for that parse, and the
-//                     engine calls are timed per iteration (manual time); the supply is built in
-//                     the same chunks as above.
 //   BM_ArrivalWithFreeAgents   a new item arrives while most agents are free.
 //   BM_AgentFreedDeepQueue     an agent finishes an item with 10,000 items waiting.
 //   BM_PublishDecision         what the dispatch stage adds per decision: build the
@@ -330,15 +323,6 @@ class Scenario {
   size_t arrive() { return arrive(supply_.take()); }
   size_t arrive(v1::Channel channel) { return arrive(by_channel_[channelIndex(channel)].take()); }
 
-  // The next item of `channel` copied into the one reused WorkItem, as the dispatch stage
-  // parses a record into its reused message (which holds the recycled item the engine handed
-  // back last time, so the copy reuses its strings). Untimed set-up of arriveWarm().
-  void prepareArrival(v1::Channel channel) {
-    incoming_.CopyFrom(by_channel_[channelIndex(channel)].take());
-  }
-  // The prepared item arrives. Returns the assignments made.
-  size_t arriveWarm() { return arrive(std::move(incoming_)); }
-
   // The agent holding the oldest item in hand completes it. Returns the assignments made.
   size_t completeOldest() {
     tick();
@@ -577,7 +561,6 @@ class Scenario {
   std::vector<size_t> pending_;
   InHand in_hand_;
   v1::AgentEvent completion_;
-  v1::WorkItem incoming_;  // prepareArrival(): copied into, swapped into the engine
   TimePoint now_ = kStart;
   Supply supply_;
   std::array<Supply, kItemChannels.size()> by_channel_;
@@ -602,26 +585,6 @@ class Timing {
     fn();
     excluded_ += bench::allocationCount() - before;
     state_.ResumeTiming();
-  }
-
-  // Runs fn() and reports its wall-clock time as the iteration's (benchmarks registered with
-  // UseManualTime()), so that per-iteration set-up outside fn() needs no PauseTiming() (two
-  // CPU-clock reads, system calls on a VM, every iteration). steady_clock reads the TSC here
-  // (~20 ns); about one read lands inside the interval, so the figure errs on the slow side.
-  template <typename Fn>
-  void timed(Fn fn) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    const auto stop = std::chrono::steady_clock::now();
-    state_.SetIterationTime(std::chrono::duration<double>(stop - start).count());
-  }
-
-  // Set-up between timed() calls: its heap allocations are left out of the count.
-  template <typename Fn>
-  void between(Fn fn) {
-    const uint64_t before = bench::allocationCount();
-    fn();
-    excluded_ += bench::allocationCount() - before;
   }
 
   void report(int64_t assignments) {
@@ -688,38 +651,6 @@ void BM_SteadyStateOffers(benchmark::State& state) {
   reportShape(state, scenario);
 }
 BENCHMARK(BM_SteadyStateOffers)->Arg(0)->Arg(1)->ArgName("skills");
-
-// (a) and (a') with the arriving item in cache, as the stage hands it over (see the top).
-void steadyStateWarm(benchmark::State& state, bool offers) {
-  Scenario scenario(static_cast<SkillMix>(state.range(0)), offers);
-  scenario.addAgents(kAgents);
-  scenario.fillQueue(kQueueDepth);
-  Timing timing(state);
-  int64_t decisions = 0;
-  for (auto _ : state) {
-    const v1::Channel channel = scenario.inHand().oldestChannel();
-    timing.between([&] {
-      if (scenario.supplyEmpty(channel)) scenario.buildSupply(channel, kChannelChunk);
-      scenario.prepareArrival(channel);
-    });
-    timing.timed([&] {
-      decisions += static_cast<int64_t>(scenario.completeOldest());
-      decisions += static_cast<int64_t>(scenario.arriveWarm());
-    });
-  }
-  timing.report(decisions);
-  reportShape(state, scenario);
-}
-
-void BM_SteadyStateWarm(benchmark::State& state) {
-  steadyStateWarm(state, /*offers=*/false);
-}
-BENCHMARK(BM_SteadyStateWarm)->Arg(0)->Arg(1)->ArgName("skills")->UseManualTime();
-
-void BM_SteadyStateOffersWarm(benchmark::State& state) {
-  steadyStateWarm(state, true);
-}
-BENCHMARK(BM_SteadyStateOffersWarm)->Arg(0)->Arg(1)->ArgName("skills")->UseManualTime();
 
 // What the dispatch stage adds per decision on top of the engine: the Assignment built into a
 // reused message, serialized, the WorkItem's bytes appended as field 13, and the CustomerEvent.
@@ -797,9 +728,9 @@ void BM_AgentFreedDeepQueue(benchmark::State& state) {
 BENCHMARK(BM_AgentFreedDeepQueue)->Arg(0)->Arg(1)->ArgName("skills");
 
 // Heap held by the engine, from glibc's allocator statistics (mallinfo2) and the engine's
-// huge-page mappings (counted whole: 2 MiB at a time) before and after each
-// step, with the inputs freed. An estimate: it includes allocator overhead and the protobuf
-// messages the engine keeps (each queued WorkItem whole, with its InboundMessage).
+// huge-page mappings (whole 2 MiB regions) before and after each step, with the inputs freed. An
+// estimate: it includes allocator overhead and the protobuf messages the engine keeps (each queued
+// WorkItem whole, with its InboundMessage).
 void BM_Memory(benchmark::State& state) {
   for (auto _ : state) {
     auto scenario = std::make_unique<Scenario>(static_cast<SkillMix>(state.range(0)));

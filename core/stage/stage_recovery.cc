@@ -22,7 +22,8 @@ int64_t parseInt(std::string_view s) {
 
 // Applies a changelog batch (all its parts, for a snapshot) to the local store, atomically.
 Status applyBatch(state::StateStore& store, int32_t partition,
-                  const std::vector<v1::ChangelogBatch>& parts, int64_t next_offset) {
+                  const std::vector<v1::ChangelogBatch>& parts, int64_t next_offset,
+                  size_t record_bytes) {
   state::WriteSet writes;
   for (const auto& part : parts) {
     for (const auto& e : part.entries()) {
@@ -34,6 +35,9 @@ Status applyBatch(state::StateStore& store, int32_t partition,
     }
   }
   const auto& first = parts.front();
+  // The snapshot distance as the writer counted it, this record included.
+  const uint64_t since = first.snapshot() ? 0 : first.bytes_since_snapshot() + record_bytes;
+  writes.insert_or_assign(std::string(keys::kSinceSnapshot), std::to_string(since));
   writes.insert_or_assign(std::string(keys::kHead), first.batch_id());
   writes.insert_or_assign(std::string(keys::kSeq), std::to_string(first.sequence()));
   writes.insert_or_assign(std::string(keys::kNext), std::to_string(next_offset));
@@ -163,7 +167,7 @@ Status StageRunner::restoreFromChangelog(Task& task) {
                 }));
             SB_RETURN_IF_ERROR(store_->write(p, acknowledged));
           } else if (first.prev_batch_id() == current || (current.empty() && first.snapshot())) {
-            SB_RETURN_IF_ERROR(applyBatch(*store_, p, parts, m.offset + 1));
+            SB_RETURN_IF_ERROR(applyBatch(*store_, p, parts, m.offset + 1, m.len));
             current = first.batch_id();
             ++applied;
           } else if (current.empty()) {
@@ -277,8 +281,17 @@ Status StageRunner::loadTask(Task& task) {
   task.changelog_next = next ? parseInt(*next) : 0;
   // What the previous incarnation acknowledged locally but never got into a batch.
   SB_RETURN_IF_ERROR(task.loadCarry(*store_));
-  // A fresh snapshot soon after taking over keeps restore time bounded for the next owner.
-  task.bytes_since_snapshot = options_.snapshot_every_bytes / 2;
+  // The changelog distance to the newest snapshot, whoever wrote the batches since: a snapshot
+  // follows every snapshot_every_bytes even when the partition changes hands more often than
+  // one owner writes that much (restore time stays bounded, and on a broker that keeps little,
+  // such as the embedded cluster, a complete snapshot stays within what it keeps). A new
+  // partition starts at 0; state from before the count existed gets a fresh snapshot soon.
+  SB_ASSIGN_OR_RETURN(auto since, store_->get(p, keys::kSinceSnapshot));
+  if (since) {
+    task.bytes_since_snapshot = static_cast<size_t>(parseInt(*since));
+  } else {
+    task.bytes_since_snapshot = task.head.empty() ? 0 : options_.snapshot_every_bytes / 2;
+  }
   SB_RETURN_IF_ERROR(store_->scan(p, keys::kPosition, [&](std::string_view k, std::string_view v) {
     task.positions.emplace(std::string(k.substr(keys::kPosition.size())), parseInt(v));
   }));

@@ -299,10 +299,13 @@ Status StageRunner::saveCycle(std::vector<Task*>& dirty,
       }
       task->bytes_since_snapshot = 0;
     } else {
+      batch.set_bytes_since_snapshot(task->bytes_since_snapshot);
       addEntries(batch, task->writes);
       records.push_back(batch.SerializeAsString());
     }
     for (const auto& r : records) task->bytes_since_snapshot += snapshot ? 0 : r.size();
+    task->writes.insert_or_assign(std::string(keys::kSinceSnapshot),
+                                  std::to_string(task->bytes_since_snapshot));
 
     // One atomic write: state, positions, outbox and the batch that describes them.
     for (size_t i = 0; i < records.size(); ++i) {

@@ -24,6 +24,8 @@ inline constexpr std::string_view kHead = "r/clog/head";  // batch id of the las
 inline constexpr std::string_view kSeq = "r/clog/seq";    // its sequence number
 inline constexpr std::string_view kNext = "r/clog/next";  // changelog offset to read from
 inline constexpr std::string_view kPendingBatch = "r/clog/pending/";  // + part: not yet acked
+// Changelog bytes since the newest snapshot, after the last batch (decimal).
+inline constexpr std::string_view kSinceSnapshot = "r/clog/since-snapshot";
 // r/clog/carry/<key> → "=<value>" or "-" (deleted): a write already applied to the local store
 // outside a changelog batch (outbox cleared, mark moved) that the next batch must carry, kept
 // durable so that a restart or a revoke-and-reassign does not leave the changelog without it.

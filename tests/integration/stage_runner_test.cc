@@ -253,6 +253,45 @@ TEST_F(StageRunnerTest, RestoresThroughSnapshotsSplitIntoParts) {
   EXPECT_EQ(by_key["k1"].back(), "k1=8");
 }
 
+TEST_F(StageRunnerTest, SnapshotsFollowTheChangelogNotItsOwners) {
+  // Every owner here writes one small batch and hands over (a rebalance every cycle, as under
+  // chaos): the distance to the newest snapshot must carry over from owner to owner, or no
+  // owner ever writes enough for a snapshot and the changelog grows without one (on a broker
+  // that keeps little, until a newcomer can no longer restore at all).
+  constexpr size_t kSnapshotEvery = 600;  // a batch here is ~150 bytes: one snapshot in 4 owners
+  for (int i = 1; i <= 6; ++i) {
+    produceInputs({{"a", "v"}});
+    runUntil(
+        i % 2 ? "node1" : "node2", [&] { return outputCount() == static_cast<size_t>(i); },
+        kSnapshotEvery);
+  }
+  auto changelog = testing::readTopic(settings_, "counting.changelog", kPartitions);
+  size_t snapshots = 0;
+  uint64_t since = 0;       // as counted by the writers, the batch before each batch
+  uint64_t last_bytes = 0;  // size of the record before
+  for (const auto& r : changelog) {
+    v1::ChangelogBatch batch;
+    ASSERT_TRUE(batch.ParseFromString(r.value));
+    if (batch.snapshot()) {
+      ++snapshots;
+      since = 0;
+      last_bytes = 0;
+      continue;
+    }
+    if (r.partition != changelog.front().partition) continue;  // (only "a"'s partition)
+    // Each owner continued the previous owner's count.
+    EXPECT_EQ(batch.bytes_since_snapshot(), since + last_bytes) << "batch " << batch.batch_id();
+    since = batch.bytes_since_snapshot();
+    last_bytes = r.value.size();
+    EXPECT_LT(since, kSnapshotEvery + 1024) << "no snapshot for too long";
+  }
+  EXPECT_GE(snapshots, 1u);
+  // A newcomer restores through them.
+  produceInputs({{"a", "v"}});
+  runUntil("node3", [&] { return outputCount() == 7; });
+  EXPECT_EQ(outputsByKey()["a"].back(), "a=7");
+}
+
 TEST_F(StageRunnerTest, DeadLettersWhatTheProcessorRejectsAndGoesOn) {
   produceInputs({{"a", "1"}, {"x", "bad"}, {"a", "2"}});
   runUntil("node1", [&] {

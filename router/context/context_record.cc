@@ -157,6 +157,10 @@ ThreadChoice chooseConversation(const v1::ContextState& state, const v1::Inbound
   return {-1, JoinedBy::kNew};
 }
 
+bool seenMessage(const v1::ContextState& state, std::string_view work_item_id) {
+  return contains(state.message_hashes(), threadKeyHash(work_item_id));
+}
+
 MessageApplied applyMessage(v1::ContextState& state, std::string_view customer_id,
                             const v1::InboundMessage& message, std::string_view work_item_id,
                             policy::Seconds window, TimePoint at, const ContextLimits& limits) {
@@ -213,6 +217,8 @@ MessageApplied applyMessage(v1::ContextState& state, std::string_view customer_i
     recent->SwapElements(j, j - 1);
   }
   truncate(recent, limits.recent_interactions);
+  appendBounded(state.mutable_message_hashes(), threadKeyHash(work_item_id),
+                limits.remembered_messages);
 
   if (!message.language().empty()) state.set_detected_language(message.language());
   return applied;
@@ -288,6 +294,9 @@ void applyTransfer(v1::ContextState& into, std::string_view from_customer_id,
   if (!into.has_profile() && from.has_profile()) *into.mutable_profile() = from.profile();
   if (into.detected_language().empty()) into.set_detected_language(from.detected_language());
 
+  for (const uint64_t hash : from.message_hashes()) {
+    appendBounded(into.mutable_message_hashes(), hash, limits.remembered_messages);
+  }
   for (const auto& earlier : from.merged_from()) {
     appendBounded(into.mutable_merged_from(), earlier, limits.merged_from);
   }

@@ -35,6 +35,8 @@ struct ContextLimits {
   size_t message_ids_per_conversation = 8;
   size_t provider_ids_per_conversation = 4;
   size_t merged_from = 8;
+  // Work item ids remembered per customer to recognise a message read twice.
+  size_t remembered_messages = 16;
 };
 
 // How a message found its conversation, in the order threading tries them.
@@ -73,9 +75,13 @@ struct MessageApplied {
   v1::ConversationRecord conversation;
   JoinedBy joined_by = JoinedBy::kNew;
 };
-// Threads `message` (chooseConversation), then records it: the conversation's channels,
-// counters, times, subject and thread keys; a new interaction (newest first, bounded);
-// the detected language. Conversations are kept most recent first and bounded.
+// Whether `work_item_id` is among the customer's remembered messages (applyMessage records
+// each; a transfer brings the merged id's along).
+bool seenMessage(const v1::ContextState& state, std::string_view work_item_id);
+
+// Threads `message` (chooseConversation), then records it (and remembers its work item id): the
+// conversation's channels, counters, times, subject and thread keys; a new interaction (newest
+// first, bounded); the detected language. Conversations are kept most recent first and bounded.
 MessageApplied applyMessage(v1::ContextState& state, std::string_view customer_id,
                             const v1::InboundMessage& message, std::string_view work_item_id,
                             policy::Seconds window, TimePoint at, const ContextLimits& limits);

@@ -9,7 +9,8 @@
 //   switchboard_router_context_forwarded_total{kind}              counter: message, event,
 //                                                                 transfer sent on to the id
 //                                                                 a merged customer became
-//   switchboard_router_context_dropped_total{reason}              counter: forward_loop
+//   switchboard_router_context_dropped_total{reason}              counter: forward_loop,
+//                                                                 duplicate_message
 //   switchboard_router_context_state_bytes                        histogram: serialized record
 //                                                                 size after each update
 // Created once per stage; used from the stage runner's thread only.

@@ -121,8 +121,14 @@ void ContextStage::processMessage(const stage::InputRecord& record, stage::TaskC
   const std::shared_ptr<const policy::Policy> policy =
       current_policy_ ? current_policy_() : nullptr;
   const v1::InboundMessage& message = customer_message.message();
-  const TimePoint arrival = context::arrivalTime(message, recordTime(record, ctx));
   const std::string work_item_id = context::workItemIdFor(message);
+  if (context::seenMessage(state, work_item_id)) {
+    // Read twice (see ContextState.message_hashes): its work item left the first time, and
+    // whatever this customer's context has become since is not what that item carried.
+    probe_.dropped("duplicate_message");
+    return;
+  }
+  const TimePoint arrival = context::arrivalTime(message, recordTime(record, ctx));
   const context::MessageApplied applied = context::applyMessage(
       state, customer_id, message, work_item_id,
       context::conversationWindow(policy.get(), message.channel()), arrival, settings_.limits);

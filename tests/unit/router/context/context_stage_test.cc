@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -77,6 +78,12 @@ class Pipeline {
         continue;
       }
       topic_log.push_back(out.topic);
+      if (out.topic == topics_.customer_messages && repeat_customer_messages &&
+          repeated_.insert(out.event_id).second) {
+        // As the broker does with a produce retry it appended twice: the same record again,
+        // at the next offset, after the original.
+        pending_.push_front(out);
+      }
       const bool to_identity = out.topic == topics_.inbound || out.topic == topics_.identity_links;
       FakeTaskContext& ctx = to_identity ? identity_ctx : context_ctx;
       stage::InputRecord record;
@@ -114,10 +121,12 @@ class Pipeline {
   FakeTaskContext context_ctx;
   std::vector<v1::WorkItem> work_items;
   std::vector<std::string> topic_log;  // topics of the records fed, in order
+  bool repeat_customer_messages = false;
 
  private:
   std::deque<stage::Output> pending_;
   std::map<std::string, int64_t> offsets_;
+  std::set<std::string> repeated_;  // event ids fed twice already
 };
 
 class ContextStageTest : public ::testing::Test {
@@ -358,6 +367,32 @@ TEST_F(ContextStageTest, AReplayOfTheSameInputsEmitsTheSameRecords) {
   }
   EXPECT_EQ(other.context_ctx.state, pipeline_.context_ctx.state);
   EXPECT_EQ(other.identity_ctx.state, pipeline_.identity_ctx.state);
+}
+
+TEST_F(ContextStageTest, AMessageReadTwiceIsRoutedOnceWithItsFirstContext) {
+  pipeline_.setClock(utc(2026, 3, 9, 3, 0));
+  for (int i = 1; i <= 5; ++i) {
+    pipeline_.inbound({.key = "chat:" + std::to_string(i), .sender = "visitor-9"});
+  }
+  ASSERT_THAT(pipeline_.work_items, SizeIs(5));
+  pipeline_.repeat_customer_messages = true;
+  pipeline_.inbound({.key = "chat:6", .sender = "visitor-9"});
+  pipeline_.inbound({.key = "chat:7", .sender = "visitor-9"});
+
+  // Each repeat was read (the log shows it) but routed once: seven work items, and the
+  // history of the last one still reaches back to chat:3 (a repeat of chat:6 recorded as a
+  // second interaction would have pushed it out).
+  EXPECT_EQ(
+      std::count(pipeline_.topic_log.begin(), pipeline_.topic_log.end(), topics_.customer_messages),
+      9);
+  ASSERT_THAT(pipeline_.work_items, SizeIs(7));
+  EXPECT_NE(pipeline_.work_items[5].work_item_id(), pipeline_.work_items[6].work_item_id());
+  const auto& recent = pipeline_.work_items[6].context().recent();
+  ASSERT_THAT(recent, SizeIs(5));
+  EXPECT_EQ(recent.Get(4).work_item_id(), pipeline_.work_items[2].work_item_id());
+  EXPECT_THAT(
+      pipeline_.registry_.render(),
+      HasSubstr("switchboard_router_context_dropped_total{reason=\"duplicate_message\"} 2"));
 }
 
 TEST_F(ContextStageTest, RejectsWhatItCannotUse) {

@@ -29,6 +29,13 @@ std::string EmbeddedCluster::bootstrapServers() const {
   return rd_kafka_mock_cluster_bootstraps(cluster_);
 }
 
+KafkaSettings EmbeddedCluster::clientSettings() const {
+  KafkaSettings settings;
+  settings.brokers = bootstrapServers();
+  settings.one_produce_request_in_flight = true;
+  return settings;
+}
+
 Status EmbeddedCluster::createTopics(const std::vector<TopicSpec>& topics) {
   for (const auto& t : topics) {
     rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster_, t.name.c_str(), t.partitions, 1);

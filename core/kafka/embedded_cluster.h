@@ -26,6 +26,9 @@ class EmbeddedCluster {
 
   // "127.0.0.1:PORT[,...]", for --brokers of other processes and for kcat -b.
   std::string bootstrapServers() const;
+  // How a client in this process reaches it: the bootstrap servers, and producers with one
+  // request in flight (KafkaSettings::one_produce_request_in_flight says why).
+  KafkaSettings clientSettings() const;
   Status createTopics(const std::vector<TopicSpec>& topics);
 
   // For fault-injection tests: the mock's error injection and broker up/down controls.

@@ -19,6 +19,13 @@ struct KafkaSettings {
   std::string brokers;
   // Extra librdkafka properties applied to every client, e.g. {"security.protocol", "SASL_SSL"}.
   std::map<std::string, std::string> properties;
+  // Producers send one request at a time to each broker. Set for librdkafka's mock cluster
+  // (app/kafka_setup.cc recognises it by its cluster id): it does not check idempotent
+  // producers' sequence numbers, so with requests pipelined a batch can be appended after an
+  // earlier one failed with a retriable error, and librdkafka then reports the earlier
+  // batch delivered ("implicitly acked by subsequent batch success") although the broker
+  // never stored it. A real broker refuses the later batch (OUT_OF_ORDER_SEQUENCE) instead.
+  bool one_produce_request_in_flight = false;
 };
 
 struct ConfDeleter {

@@ -30,6 +30,9 @@ Result<std::unique_ptr<Producer>> Producer::create(const KafkaSettings& settings
   fixed["enable.idempotence"] = "true";
   fixed["acks"] = "all";
   fixed["message.timeout.ms"] = std::to_string(options.delivery_timeout.count());
+  if (settings.one_produce_request_in_flight) {
+    fixed["max.in.flight.requests.per.connection"] = "1";
+  }
   SB_ASSIGN_OR_RETURN(ConfPtr conf, makeConf(settings, defaults, fixed));
   std::unique_ptr<Producer> producer(new Producer(observer));
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::onDeliveryReport);

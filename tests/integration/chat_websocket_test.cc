@@ -68,7 +68,7 @@ class ChatWebSocketTest : public ::testing::Test {
     ASSERT_TRUE(
         cluster_->createTopics({{topics_.inbound, kInboundPartitions}, {topics_.dead_letters, 1}})
             .has_value());
-    settings_.brokers = cluster_->bootstrapServers();
+    settings_ = cluster_->clientSettings();
     kafka::ProducerOptions producer_options;
     producer_options.delivery_timeout = delivery_timeout;
     auto producer = kafka::Producer::create(settings_, producer_options);

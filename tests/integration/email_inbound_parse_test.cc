@@ -100,7 +100,7 @@ class EmailInboundParseTest : public ::testing::Test {
     ASSERT_TRUE(
         cluster_->createTopics({{topics_.inbound, kInboundPartitions}, {topics_.dead_letters, 1}})
             .has_value());
-    settings_.brokers = cluster_->bootstrapServers();
+    settings_ = cluster_->clientSettings();
     auto producer = kafka::Producer::create(settings_, kafka::ProducerOptions{});
     ASSERT_TRUE(producer.has_value()) << producer.error().describe();
     producer_ = std::move(*producer);

@@ -121,7 +121,7 @@ class IngressTest : public ::testing::Test {
                                     {topics_.dead_letters, 1},
                                     {topics_.agent_events, kAgentEventPartitions}})
                     .has_value());
-    settings_.brokers = cluster_->bootstrapServers();
+    settings_ = cluster_->clientSettings();
 
     kafka::ProducerOptions producer_options;
     producer_options.delivery_timeout = options.delivery_timeout;

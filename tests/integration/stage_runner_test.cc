@@ -59,7 +59,7 @@ class StageRunnerTest : public ::testing::Test {
                                         {"out", kPartitions},
                                         {"counting.changelog", kPartitions},
                                         {"dlq", 1}}));
-    settings_.brokers = cluster_->bootstrapServers();
+    settings_ = cluster_->clientSettings();
     auto producer = kafka::Producer::create(settings_, {});
     ASSERT_TRUE(producer);
     producer_ = std::move(*producer);

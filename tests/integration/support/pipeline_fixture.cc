@@ -24,7 +24,7 @@ PipelineFixture::PipelineFixture() {
       {"switchboard.dispatch.changelog.v1", kPartitions},
   };
   if (auto s = cluster_->createTopics(specs); !s) throw std::runtime_error(s.error().describe());
-  settings_.brokers = cluster_->bootstrapServers();
+  settings_ = cluster_->clientSettings();
   auto producer = kafka::Producer::create(settings_, {});
   if (!producer) throw std::runtime_error(producer.error().describe());
   producer_ = std::move(*producer);

@@ -89,13 +89,19 @@ TEST(MockClusterProducerTest, TheEmbeddedClusterIsRecognisedByItsClusterId) {
 }
 
 TEST(MockClusterProducerTest, WithRequestsPipelinedAFailedBatchIsReportedDeliveredButNotStored) {
-  const Outcome outcome = produceThroughAFailedRequest(/*one_in_flight=*/false);
-  std::printf("requests pipelined: %d records reported delivered, %zu stored\n", outcome.delivered,
-              outcome.stored);
-  EXPECT_EQ(outcome.delivered, 10);
-  EXPECT_LT(outcome.stored, 10u) << "the mock no longer loses the failed batch: if librdkafka "
-                                    "or its mock changed, one_produce_request_in_flight may be "
-                                    "unnecessary";
+  // The hazard needs a second request in flight while the first fails; a machine too busy to
+  // send before all ten records are queued sends them in one request, which is retried whole.
+  // So up to three tries, and the hazard must show in one.
+  bool lost = false;
+  for (int attempt = 1; attempt <= 3 && !lost; ++attempt) {
+    const Outcome outcome = produceThroughAFailedRequest(/*one_in_flight=*/false);
+    std::printf("requests pipelined, try %d: %d records reported delivered, %zu stored\n", attempt,
+                outcome.delivered, outcome.stored);
+    EXPECT_EQ(outcome.delivered, 10);
+    lost = outcome.stored < static_cast<size_t>(outcome.delivered);
+  }
+  EXPECT_TRUE(lost) << "the mock no longer loses the failed batch: if librdkafka or its mock "
+                       "changed, one_produce_request_in_flight may be unnecessary";
 }
 
 TEST(MockClusterProducerTest, WithOneRequestInFlightEveryDeliveredRecordIsStored) {

@@ -4,11 +4,7 @@ namespace switchboard::kafka {
 
 Result<std::string> fetchClusterId(const KafkaSettings& settings,
                                    std::chrono::milliseconds timeout) {
-  SB_ASSIGN_OR_RETURN(ConfPtr conf, makeConf(settings, {{"client.id", "switchboard-admin"}}));
-  char errstr[512];
-  HandlePtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr));
-  if (!rk) return makeError(Errc::kConfig, std::string("kafka admin: ") + errstr);
-  conf.release();
+  SB_ASSIGN_OR_RETURN(HandlePtr rk, makeAdminClient(settings));
   char* raw = rd_kafka_clusterid(rk.get(), static_cast<int>(timeout.count()));
   if (raw == nullptr) {
     return makeError(Errc::kUnavailable, "the Kafka cluster at " + settings.brokers +

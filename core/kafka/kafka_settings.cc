@@ -33,6 +33,15 @@ Result<ConfPtr> makeConf(const KafkaSettings& settings,
   return conf;
 }
 
+Result<HandlePtr> makeAdminClient(const KafkaSettings& settings) {
+  SB_ASSIGN_OR_RETURN(ConfPtr conf, makeConf(settings, {{"client.id", "switchboard-admin"}}));
+  char errstr[512];
+  HandlePtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr));
+  if (!rk) return makeError(Errc::kConfig, std::string("kafka admin: ") + errstr);
+  conf.release();  // owned by rk now
+  return rk;
+}
+
 std::map<std::string, std::string> propertiesFromEnvironment(const char* const* envp) {
   std::map<std::string, std::string> properties;
   std::optional<std::string> sasl_password;

@@ -44,6 +44,9 @@ Result<ConfPtr> makeConf(const KafkaSettings& settings,
                          const std::map<std::string, std::string>& defaults,
                          const std::map<std::string, std::string>& overrides = {});
 
+// A client handle for metadata and admin requests only (client.id "switchboard-admin").
+Result<HandlePtr> makeAdminClient(const KafkaSettings& settings);
+
 // librdkafka properties named by environment variables, from an `environ`-style array
 // (NAME=VALUE entries, null-terminated):
 //   SWITCHBOARD_KAFKA_PROPERTY_<NAME>=V  property <NAME> lower-cased with '_' read as '.'

@@ -21,11 +21,8 @@ struct NewTopicsDeleter {
 
 Status ensureTopics(const KafkaSettings& settings, const std::vector<TopicSpec>& topics,
                     std::chrono::milliseconds timeout) {
-  SB_ASSIGN_OR_RETURN(ConfPtr conf, makeConf(settings, {{"client.id", "switchboard-admin"}}));
+  SB_ASSIGN_OR_RETURN(HandlePtr rk, makeAdminClient(settings));
   char errstr[512];
-  HandlePtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr));
-  if (!rk) return makeError(Errc::kConfig, std::string("kafka admin: ") + errstr);
-  conf.release();
 
   // Only missing topics are created: existing ones are checked, never altered. (This also
   // lets a process join an embedded cluster, which has no CreateTopics API.)

@@ -637,6 +637,9 @@ class DispatchEngine {
   std::vector<FinishedSlot, HugePageAllocator<FinishedSlot>> finished_ring_;
   size_t finished_next_ = 0;   // ring position of the next insert (the oldest when full)
   size_t finished_count_ = 0;  // ring slots in use
+  // A restore remembered as finished an id it also holds (records written across a crash):
+  // from then on rememberFinished() checks for the finished id before adding it.
+  bool held_ids_may_be_finished_ = false;
   uint64_t next_finished_sequence_ = 1;
   std::vector<v1::FinishedWork> restored_finished_;
   std::vector<WorkEntry*> restore_fixups_;  // restored as queued although held: persist again

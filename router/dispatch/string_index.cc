@@ -105,10 +105,10 @@ void StringIndex::eraseAt(size_t i) {
   // allows it, so that lookups never need tombstones.
   size_t hole = i;
   for (size_t j = (i + 1) & mask; slots_[j].data != nullptr; j = (j + 1) & mask) {
-    const size_t home = slots_[j].hash & mask;
-    // Movable when `home` is not cyclically in (hole, j].
-    const bool in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-    if (!in_range) {
+    // Movable when its probe distance reaches back to the hole: `home` is not cyclically in
+    // (hole, j]. Distances modulo the table size need no case for the wrap-around.
+    const size_t from_home = (j - (slots_[j].hash & mask)) & mask;
+    if (from_home >= ((j - hole) & mask)) {
       slots_[hole] = slots_[j];
       hole = j;
     }

@@ -13,6 +13,7 @@ namespace switchboard::dispatch {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using namespace switchboard::dispatch::testing;  // NOLINT(build/namespaces): test builders
 
@@ -531,6 +532,45 @@ TEST_F(DispatchEngineTest, RestoredEngineDecidesLikeTheOriginal) {
   EXPECT_THAT(pairs(restored->onWorkItem(makeWork({.id = "w4"}), at(7))),
               ElementsAre("w4 -> alice"));
   EXPECT_TRUE(restored->onWorkItem(makeWork({.id = "w3"}), at(8)).duplicate());
+}
+
+// Records written across a crash can hold an id both as work in hand and as finished (the
+// completion's finished record landed, its removal of the work record did not). The restored
+// engine treats it as held until completed, and then remembers it once, not twice.
+TEST_F(DispatchEngineTest, RestoredIdBothHeldAndFinishedIsRememberedOnce) {
+  agent({.agent = "alice"}, 0);
+  work({.id = "w1"}, 1);
+  v1::AgentState alice;
+  v1::WorkState held;
+  ASSERT_TRUE(engine_->agentState("alice", alice));
+  ASSERT_TRUE(engine_->workState("w1", held));
+  agent(makeCompleted("alice", "w1"), 2);
+  ASSERT_EQ(out_.finished.size(), 1u);
+  v1::FinishedWork finished;
+  engine_->finishedWork(out_.finished[0], finished);
+
+  DispatchEngine restored(kDomain, testPolicy());
+  ASSERT_TRUE(restored.restoreAgent(alice));
+  ASSERT_TRUE(restored.restoreWork(held));
+  ASSERT_TRUE(restored.restoreFinished(finished));
+  Outcome out;
+  restored.restored(at(3), out);
+  EXPECT_EQ(restored.inHandCount(), 1u);
+
+  restored.onWorkItem(makeWork({.id = "w1"}), at(4), out);
+  EXPECT_TRUE(out.duplicate());
+  EXPECT_THAT(out.detail, HasSubstr("in hand"));
+
+  restored.onAgentEvent(makeCompleted("alice", "w1"), at(5), out);
+  EXPECT_THAT(decisions(out), ElementsAre("w1 completed alice"));
+  EXPECT_THAT(out.finished, IsEmpty());  // already remembered: no second record
+  EXPECT_THAT(out.removed_work, ElementsAre("w1"));
+  EXPECT_EQ(restored.inHandCount(), 0u);
+  EXPECT_TRUE(restored.remembersFinished("w1"));
+
+  restored.onWorkItem(makeWork({.id = "w1"}), at(6), out);
+  EXPECT_TRUE(out.duplicate());
+  EXPECT_THAT(out.detail, HasSubstr("finished recently"));
 }
 
 }  // namespace

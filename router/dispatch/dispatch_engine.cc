@@ -1463,6 +1463,9 @@ DispatchEngine::Choice DispatchEngine::choose(const WorkEntry& entry, int64_t no
   }
   for (uint32_t pool : reach) {
     if (!pools_[pool].in_domain) continue;
+    // Nobody free in the pool for this channel (a busy centre's steady state): no scan.
+    const std::vector<ListedGroup>* listed = &pool_channel_listed_[pool * (kChannels + 1)];
+    if (listed[channel].empty() && listed[kAnyChannel].empty()) continue;
     const AgentRank* best = nullptr;
     const uint32_t count = scan(pool, &best);
     if (best != nullptr) {

@@ -16,6 +16,7 @@
 #include "app/router_runtime.h"
 #include "app/signals.h"
 #include "core/log.h"
+#include "core/malloc_huge_pages.h"
 
 namespace switchboard::app {
 namespace {
@@ -91,6 +92,13 @@ int runServices(Options& options, bool with_ingress, bool with_router) {
   }
   std::unique_ptr<RouterRuntime> router;
   if (with_router) {
+    // The router's speed depends on it and only the environment can set it: say which.
+    const MallocHugePages pages = probeMallocHugePages();
+    if (pages.effective()) {
+      log::info("main", pages.describe());
+    } else {
+      log::warn("main", pages.describe());
+    }
     auto started = RouterRuntime::start(options, **producer, metrics);
     if (!started) {
       log::error("main", "router: " + started.error().describe());

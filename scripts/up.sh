@@ -18,4 +18,7 @@ if [ -z "${SWITCHBOARD_AGENT_API_TOKEN:-}" ]; then
   export SWITCHBOARD_AGENT_API_TOKEN
   echo "agent API token: $token_file (send 'Authorization: Bearer <token>')"
 fi
+# malloc on transparent huge pages, as the container image runs it (core/malloc_huge_pages.h),
+# unless the caller set GLIBC_TUNABLES themselves.
+export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}"
 exec ./build/app/switchboard up --bootstrap-file .switchboard/bootstrap "$@"

@@ -4,8 +4,9 @@
 // queues' rings, agents' lists) is tens of megabytes of malloc'd memory read at random places.
 // On 4 KiB pages most of those reads also miss the TLB, and under a virtual machine's nested
 // paging a TLB miss walks two page tables. With malloc on huge pages BM_SteadyState routes about
-// 12% more decisions per second (benchmarks/README.md, "Sixth round"). The engine's own large
-// tables are on huge pages already (router/dispatch/huge_pages.h); this covers everything else.
+// 10% more decisions per second (median of 8 alternated runs: 478k → 525k/s; benchmarks/README.md,
+// "Sixth round"). The engine's own large tables are on huge pages already
+// (router/dispatch/huge_pages.h); this covers everything else.
 //
 // glibc (2.35 and later) puts its heap on transparent huge pages when the environment has
 // GLIBC_TUNABLES=glibc.malloc.hugetlb=1 and the kernel's THP mode is `madvise` or `always`. The

@@ -152,7 +152,7 @@ constexpr auto kStep = std::chrono::milliseconds(50);
 // 2024-05-01T12:00:00Z.
 const TimePoint kStart = TimePoint(std::chrono::seconds(1714564800));
 
-// Whether malloc is on huge pages changes the figures by ~12% (core/malloc_huge_pages.h): the
+// Whether malloc is on huge pages changes the figures by ~10% (core/malloc_huge_pages.h): the
 // run's context header says which (before main: Google Benchmark prints it at start).
 [[maybe_unused]] const bool kMallocContext = [] {
   benchmark::AddCustomContext("malloc", probeMallocHugePages().describe());
